@@ -1,0 +1,96 @@
+"""The article record every stage passes along."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from .errors import InputError
+
+
+@dataclass(frozen=True)
+class Article:
+    """One news item: an id, its text, and what is known about it.
+
+    ``text`` is the article's plain text as read (for HTML pages, the main
+    content found by the extractor). ``group`` is the set of articles whose
+    repeated lines count as one site's chrome: the ``source`` when known, else
+    the URL's host, else the first folder of the path.
+    """
+
+    id: str
+    text: str
+    title: str | None = None
+    source: str | None = None
+    url: str | None = None
+    published: str | None = None
+    group: str = ""
+    order: int = 0
+
+    @property
+    def published_at(self) -> dt.datetime | None:
+        """The publication time as an aware UTC datetime, when it parses."""
+        return parse_time(self.published)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], order: int = 0) -> Article:
+        """Build an article from a record with ``id`` and ``text`` (or ``html``)."""
+        from .extraction import extract_html
+
+        if "id" not in data or data["id"] in (None, ""):
+            raise InputError("record has no id")
+        text = data.get("text")
+        meta: dict[str, str] = {}
+        if not text and data.get("html"):
+            text, meta = extract_html(str(data["html"]))
+        if not text or not str(text).strip():
+            raise InputError(f"record {data['id']!r} has no text")
+        title = data.get("title") or meta.get("title")
+        source = data.get("source") or meta.get("source")
+        url = data.get("url") or meta.get("url")
+        published = data.get("published") or meta.get("published")
+        return cls(
+            id=str(data["id"]), text=str(text), title=_opt(title), source=_opt(source),
+            url=_opt(url), published=_opt(published), group=default_group(source, url, str(data["id"])),
+            order=order,
+        )
+
+
+def _opt(value: object) -> str | None:
+    return None if value in (None, "") else str(value)
+
+
+def default_group(source: object, url: object, ident: str) -> str:
+    """Name the set of articles that share one site's chrome."""
+    if source:
+        return str(source).strip().lower()
+    if url:
+        host = str(url).split("//", 1)[-1].split("/", 1)[0].lower()
+        if host:
+            return host
+    parts = ident.replace("\\", "/").split("/")
+    return parts[0] if len(parts) > 1 else ""
+
+
+def parse_time(value: str | None) -> dt.datetime | None:
+    """Parse ISO 8601 (and a trailing ``Z``) into an aware UTC datetime.
+
+    >>> parse_time("2025-05-24T10:00:00Z").isoformat()
+    '2025-05-24T10:00:00+00:00'
+    >>> parse_time("yesterday") is None
+    True
+    """
+    if not value:
+        return None
+    text = value.strip().replace("Z", "+00:00")
+    try:
+        when = dt.datetime.fromisoformat(text)
+    except ValueError:
+        try:
+            when = dt.datetime.strptime(text[:10], "%Y-%m-%d")
+        except ValueError:
+            return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.timezone.utc)
+    return when.astimezone(dt.timezone.utc)

@@ -1,0 +1,143 @@
+"""Clusters from verified pairs, without chaining.
+
+Connected components over verified pairs would let one bad link glue two
+stories together (and then a third...). Instead each component is split by
+average-linkage agglomeration: every pair inside it is verified, and two groups
+merge only when at least ``link_fraction`` of the pairs between them are
+verified copies. A cluster is thus never held together by one weak link.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+
+from .verify import Verdict
+
+VerifyFn = Callable[[int, int], Verdict]
+
+FULL_LINKAGE_LIMIT = 400  # components larger than this use the verified candidate edges only
+
+
+@dataclass(frozen=True)
+class Group:
+    """A cluster as positions, with the strength of what holds it together."""
+
+    members: tuple[int, ...]
+    weakest_link: float
+    mean_similarity: float
+
+
+def components(n: int, edges: Iterable[tuple[int, int]]) -> list[list[int]]:
+    """Connected components (union-find) of ``n`` nodes, each sorted."""
+    parent = list(range(n))
+
+    def find(x: int) -> int:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for a, b in edges:
+        ra, rb = find(a), find(b)
+        if ra != rb:
+            parent[max(ra, rb)] = min(ra, rb)
+    out: dict[int, list[int]] = {}
+    for i in range(n):
+        out.setdefault(find(i), []).append(i)
+    return list(out.values())
+
+
+def cluster(n: int, candidates: Iterable[tuple[int, int]], verify: VerifyFn, keys: Sequence[str],
+            link_fraction: float) -> list[Group]:
+    """Group ``n`` items given candidate pairs and a (cached) pair verifier.
+
+    ``keys`` (the article ids) break ties, so the result does not depend on the
+    order of the input.
+    """
+    scores: dict[tuple[int, int], float] = {}
+    edges = []
+    for i, j in candidates:
+        v = verify(i, j)
+        if v.match:
+            pair = (min(i, j), max(i, j))
+            scores[pair] = v.score
+            edges.append(pair)
+    groups: list[Group] = []
+    for comp in components(n, edges):
+        if len(comp) <= 2:
+            groups.append(_summarise(comp, scores))
+            continue
+        if len(comp) <= FULL_LINKAGE_LIMIT:
+            for x in range(len(comp)):
+                for y in range(x + 1, len(comp)):
+                    pair = (comp[x], comp[y])
+                    if pair not in scores:
+                        v = verify(*pair)
+                        if v.match:
+                            scores[pair] = v.score
+        for members in _average_linkage(comp, scores, keys, link_fraction):
+            groups.append(_summarise(members, scores))
+    return groups
+
+
+def _average_linkage(comp: list[int], scores: dict[tuple[int, int], float], keys: Sequence[str],
+                     link_fraction: float) -> list[list[int]]:
+    clusters: dict[int, list[int]] = {i: [i] for i in comp}
+    links: dict[tuple[int, int], int] = {}
+    for (a, b) in scores:
+        if a in clusters and b in clusters:
+            links[(a, b)] = links.get((a, b), 0) + 1
+    label = {i: i for i in comp}
+    while True:
+        best: tuple[float, str, str, int, int] | None = None
+        for (a, b), count in links.items():
+            strength = count / (len(clusters[a]) * len(clusters[b]))
+            if strength < link_fraction:
+                continue
+            ka, kb = sorted((min(keys[m] for m in clusters[a]), min(keys[m] for m in clusters[b])))
+            cand = (-strength, ka, kb, a, b)
+            if best is None or cand < best:
+                best = cand
+        if best is None:
+            break
+        _, _, _, a, b = best
+        keep, gone = min(a, b), max(a, b)
+        clusters[keep].extend(clusters.pop(gone))
+        for m in clusters[keep]:
+            label[m] = keep
+        merged: dict[tuple[int, int], int] = {}
+        for (x, y), count in links.items():
+            x2 = keep if x == gone else x
+            y2 = keep if y == gone else y
+            if x2 == y2:
+                continue
+            pair = (min(x2, y2), max(x2, y2))
+            merged[pair] = merged.get(pair, 0) + count
+        links = merged
+    return [sorted(c) for c in clusters.values()]
+
+
+def _summarise(members: Sequence[int], scores: dict[tuple[int, int], float]) -> Group:
+    """Weakest link of the maximum spanning tree, and mean verified similarity."""
+    members = sorted(members)
+    if len(members) == 1:
+        return Group((members[0],), 1.0, 1.0)
+    inside = set(members)
+    edges = sorted(((s, a, b) for (a, b), s in scores.items() if a in inside and b in inside), reverse=True)
+    parent = {m: m for m in members}
+
+    def find(x: int) -> int:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    weakest = 1.0
+    for s, a, b in edges:
+        ra, rb = find(a), find(b)
+        if ra != rb:
+            parent[ra] = rb
+            weakest = min(weakest, s)
+    mean = sum(s for s, _, _ in edges) / len(edges) if edges else 0.0
+    return Group(tuple(members), round(weakest, 4), round(mean, 4))

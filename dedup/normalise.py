@@ -1,0 +1,92 @@
+"""Pure text functions: Unicode and typography clean-up, segments, words.
+
+Copies of one story differ in quote marks, dashes, spaces before punctuation,
+non-breaking spaces and letter case; these functions map all of them to one
+form so that the later stages compare words, not typography.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+
+_TRANSLATE = str.maketrans({
+    "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'", "\u00b4": "'", "`": "'",
+    "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u201f": '"', "\u2033": '"', "\u00ab": '"', "\u00bb": '"',
+    "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2014": "-", "\u2015": "-", "\u2212": "-",
+    "\u00a0": " ", "\u2009": " ", "\u200a": " ", "\u202f": " ", "\u3000": " ",
+    "\u200b": None, "\u200c": None, "\u200d": None, "\ufeff": None, "\u00ad": None,
+    "\u2022": " ", "\u00b7": " ",
+})
+_SPACE_BEFORE_PUNCT = re.compile(r"[ \t]+([,.;:!?%)\]])")
+_DOUBLE_DASH = re.compile(r"\s*--+\s*")
+_SPACES = re.compile(r"[ \t\f\v]+")
+_SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=\S)")
+_WORD = re.compile(r"\w+")
+
+
+def normalise_text(text: str) -> str:
+    """Map typographic variants to one plain form; keep line breaks and case.
+
+    >>> normalise_text("\u201cMission accomplished ,\u201d it said \u2014 at 5\u00a0pm .")
+    '"Mission accomplished," it said - at 5 pm.'
+    """
+    text = unicodedata.normalize("NFKC", text).translate(_TRANSLATE)
+    text = _DOUBLE_DASH.sub(" - ", text)
+    text = _SPACE_BEFORE_PUNCT.sub(r"\1", text)
+    return _SPACES.sub(" ", text)
+
+
+def split_segments(text: str) -> list[str]:
+    """Split normalised text into lines, and lines into sentences.
+
+    Segments are the unit of boilerplate detection: a newsletter block glued to
+    the end of the story's last paragraph is still a sentence of its own.
+
+    >>> split_segments("Title\\n\\nIt rained. Then it stopped!\\nSign up now.")
+    ['Title', 'It rained.', 'Then it stopped!', 'Sign up now.']
+    """
+    out: list[str] = []
+    for line in text.splitlines():
+        line = line.strip()
+        if line:
+            out.extend(s.strip() for s in _SENTENCE_END.split(line) if s.strip())
+    return out
+
+
+def words(segment: str) -> list[str]:
+    """The words of a segment, as written (case kept).
+
+    >>> words("U.S. oil-output rose 5.2% ,said Reuters")
+    ['U', 'S', 'oil', 'output', 'rose', '5', '2', 'said', 'Reuters']
+    """
+    return _WORD.findall(segment)
+
+
+def segment_key(tokens: list[str]) -> int:
+    """A stable 64-bit key of a segment's lower-cased words (same across processes).
+
+    >>> segment_key(["Sign", "up"]) == segment_key(["sign", "UP"])
+    True
+    """
+    data = " ".join(tokens).lower().encode("utf-8")
+    return int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "little", signed=True)
+
+
+def is_number(token: str) -> bool:
+    """True for a token made of digits only.
+
+    >>> is_number("1987"), is_number("4F")
+    (True, False)
+    """
+    return token.isdigit()
+
+
+def is_name(token: str) -> bool:
+    """True for a capitalised word that is not all digits (a likely proper noun).
+
+    >>> is_name("Kemper"), is_name("said"), is_name("15")
+    (True, False, False)
+    """
+    return token[:1].isupper()

@@ -1,0 +1,252 @@
+"""Reading articles from folders, files and JSON Lines streams.
+
+Every problem with one input (an unreadable file, a binary file, invalid
+UTF-8, a malformed JSON line, a record without text, an empty article) is
+reported as a :class:`Problem` through the ``on_problem`` callback and the rest
+of the input is still read. The library never prints; the CLI turns problems
+into warnings.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import os
+import sys
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+from .article import Article, default_group
+from .errors import InputError
+from .extraction import extract_html
+
+TEXT_SUFFIXES = (".txt", ".md")
+HTML_SUFFIXES = (".html", ".htm")
+JSON_SUFFIXES = (".json",)
+JSONL_SUFFIXES = (".jsonl", ".ndjson")
+KNOWN_SUFFIXES = TEXT_SUFFIXES + HTML_SUFFIXES + JSON_SUFFIXES + JSONL_SUFFIXES
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One input that was skipped, or read with a caveat.
+
+    ``skipped`` is False for a caveat that did not lose the article (for
+    example invalid UTF-8 decoded with replacement characters).
+    """
+
+    where: str
+    reason: str
+    skipped: bool = True
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.reason}"
+
+
+ProblemHandler = Callable[[Problem], None]
+
+
+@dataclass(frozen=True)
+class Source:
+    """One file to read: its path and the id prefix of its articles."""
+
+    path: Path
+    ident: str
+
+
+def discover(paths: Iterable[str | os.PathLike[str]], on_problem: ProblemHandler) -> Iterator[Source | str]:
+    """Expand the paths given by the user into files to read.
+
+    A folder is walked recursively (hidden entries and files of unknown kinds
+    are left out); a file is read whatever its name; ``-`` stands for JSON
+    Lines on standard input and is yielded as the string ``"-"``.
+    Raises :class:`InputError` for a path that does not exist.
+    """
+    for raw in paths:
+        if str(raw) == "-":
+            yield "-"
+            continue
+        path = Path(raw)
+        if not path.exists():
+            raise InputError(f"path does not exist: {raw}")
+        if path.is_dir():
+            found = []
+            for dirpath, dirnames, filenames in os.walk(path, onerror=lambda e: on_problem(
+                    Problem(str(e.filename), f"cannot list folder ({e.strerror})"))):
+                dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+                for name in filenames:
+                    if name.startswith("."):
+                        continue
+                    full = Path(dirpath) / name
+                    if _kind(full) is None:
+                        continue
+                    found.append(full)
+            for full in sorted(found):
+                yield Source(full, full.relative_to(path).as_posix())
+        else:
+            yield Source(path, path.as_posix() if not path.is_absolute() else path.name)
+
+
+def _kind(path: Path) -> str | None:
+    name = path.name.lower()
+    if name.endswith(".gz"):
+        name = name[:-3]
+    for kind, suffixes in (("text", TEXT_SUFFIXES), ("html", HTML_SUFFIXES),
+                           ("json", JSON_SUFFIXES), ("jsonl", JSONL_SUFFIXES)):
+        if name.endswith(suffixes):
+            return kind
+    return None
+
+
+def read_articles(paths: Iterable[str | os.PathLike[str]], on_problem: ProblemHandler,
+                  stdin: IO[str] | None = None) -> Iterator[Article]:
+    """Yield every article found under ``paths``, in a stable order."""
+    order = 0
+    for item in discover(paths, on_problem):
+        if item == "-":
+            stream = stdin if stdin is not None else sys.stdin
+            articles: Iterable[Article] = read_jsonl_lines(stream, "<stdin>", on_problem)
+        else:
+            assert isinstance(item, Source)
+            articles = read_file(item, on_problem)
+        for article in articles:
+            yield _with_order(article, order)
+            order += 1
+
+
+def _with_order(article: Article, order: int) -> Article:
+    from dataclasses import replace
+
+    return replace(article, order=order)
+
+
+def read_file(src: Source, on_problem: ProblemHandler) -> list[Article]:
+    """Read the articles in one file; problems are reported, never raised."""
+    where = src.ident
+    try:
+        raw = src.path.read_bytes()
+        if src.path.name.lower().endswith(".gz"):
+            raw = gzip.decompress(raw)
+    except OSError as exc:
+        on_problem(Problem(where, f"cannot read file ({exc.strerror or exc})"))
+        return []
+    except (EOFError, gzip.BadGzipFile, ValueError) as exc:
+        on_problem(Problem(where, f"corrupt gzip data ({exc})"))
+        return []
+    if b"\x00" in raw[:8192]:
+        on_problem(Problem(where, "binary file, not text"))
+        return []
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        text = raw.decode("utf-8", errors="replace")
+        on_problem(Problem(where, f"invalid UTF-8 at byte {exc.start}, decoded with replacement characters",
+                           skipped=False))
+    kind = _kind(src.path) or "text"
+    if kind == "jsonl":
+        return list(read_jsonl_lines(io.StringIO(text), where, on_problem))
+    if kind == "json":
+        return _read_json(text, src, on_problem)
+    if kind == "html":
+        body, meta = extract_html(text)
+        return _single(src, body, meta, on_problem)
+    return _single(src, text, {"title": guess_title(text) or ""}, on_problem)
+
+
+def _single(src: Source, text: str, meta: dict[str, str], on_problem: ProblemHandler) -> list[Article]:
+    if not text.strip():
+        on_problem(Problem(src.ident, "empty article, no text found"))
+        return []
+    return [Article(id=src.ident, text=text, title=meta.get("title") or None, source=meta.get("source"),
+                    url=meta.get("url"), published=meta.get("published"),
+                    group=default_group(meta.get("source"), meta.get("url"), src.ident))]
+
+
+def _read_json(text: str, src: Source, on_problem: ProblemHandler) -> list[Article]:
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        on_problem(Problem(src.ident, f"invalid JSON ({exc})"))
+        return []
+    if isinstance(data, list):
+        out = []
+        for n, rec in enumerate(data, 1):
+            art = _record(rec, f"{src.ident}#{n}", on_problem)
+            if art is not None:
+                out.append(art)
+        return out
+    if not isinstance(data, dict):
+        on_problem(Problem(src.ident, "JSON is neither an article object nor a list of them"))
+        return []
+    # A one-article file is identified by its path, like a text or HTML file.
+    art = _record({**data, "id": src.ident}, src.ident, on_problem)
+    if art is not None and not data.get("source"):
+        art = _regroup(art, src.ident)
+    return [art] if art is not None else []
+
+
+def _regroup(article: Article, ident: str) -> Article:
+    from dataclasses import replace
+
+    return replace(article, group=default_group(None, article.url, ident))
+
+
+def read_jsonl_lines(stream: Iterable[str], where: str, on_problem: ProblemHandler) -> Iterator[Article]:
+    """Yield one article per JSON line; bad lines are reported and skipped."""
+    for n, line in enumerate(stream, 1):
+        if not line.strip():
+            continue
+        try:
+            rec = json.loads(line)
+        except ValueError as exc:
+            on_problem(Problem(f"{where}:{n}", f"malformed JSON line ({exc.msg})"))
+            continue
+        art = _record(rec, f"{where}:{n}", on_problem)
+        if art is not None:
+            yield art
+
+
+def _record(rec: Any, fallback_id: str, on_problem: ProblemHandler) -> Article | None:
+    if not isinstance(rec, dict):
+        on_problem(Problem(fallback_id, "record is not a JSON object"))
+        return None
+    if rec.get("id") in (None, ""):
+        rec = {**rec, "id": fallback_id}
+    if not isinstance(rec.get("text") or "", str) or not isinstance(rec.get("html") or "", str):
+        on_problem(Problem(fallback_id, "record's text or html is not a string"))
+        return None
+    if not (rec.get("text") or "").strip() and not (rec.get("html") or "").strip():
+        on_problem(Problem(fallback_id, "record has no text or html"))
+        return None
+    try:
+        art = Article.from_dict(rec)
+    except InputError as exc:
+        on_problem(Problem(fallback_id, str(exc)))
+        return None
+    if not art.title and rec.get("text"):
+        from dataclasses import replace
+
+        art = replace(art, title=guess_title(art.text))
+    return art
+
+
+def guess_title(text: str) -> str | None:
+    """The first non-empty line, when it is short enough to be a headline.
+
+    >>> guess_title("\\nWagner leaves Mali\\n\\nDAKAR (AP) - The group said...")
+    'Wagner leaves Mali'
+    >>> guess_title("A long first line that reads like a sentence of the story itself, not a headline at all.") is None
+    True
+    """
+    for line in text.splitlines():
+        line = line.strip()
+        if not line:
+            continue
+        words = line.split()
+        if len(words) <= 20 and not line.endswith((".", "!", "?", ":", ";", ",")):
+            return line
+        return None
+    return None

@@ -1,0 +1,127 @@
+"""Verification of a candidate pair: is one text a copy of the other?
+
+MinHash finds pairs that *may* be copies; this stage decides, by aligning the
+two word sequences with rapidfuzz (an Indel/LCS alignment, bit-parallel and
+fast) and reading the alignment:
+
+* **shared words** are runs of at least ``min_block`` words found in both, in
+  the same order. Short gaps between runs whose words are spelling variants
+  (OCR noise, a word split in two) count as shared too.
+* **containment** is the share of the shorter text that is shared. A truncated
+  copy, an excerpt with a "read more" line or a copy with a dropped paragraph
+  is contained in the full story even when its whole-text similarity is low.
+* **where the shared text starts.** Copies start with the same story; a page
+  that carries another story in a "related articles" block shares that story
+  only further down. Pairs whose shared text starts at the top of both (within
+  ``lead_slack`` words) are judged by containment; other pairs (a write-thru
+  with a new lead) need ``overlap_threshold`` of *both* texts to be shared.
+* **conflicts**: a gap in the alignment where the two texts hold different
+  numbers or different names ("Kemper Corp ... pay May 29" against "Wallace
+  Computer ... pay June 19"). Template items (dividend notices, earnings
+  tables, weekly reports) are nearly identical apart from these, so one
+  conflict is tolerated only per ``conflict_every`` shared words.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from rapidfuzz import fuzz
+from rapidfuzz.distance import Indel
+
+from .config import Config
+from .normalise import is_name, is_number
+
+_SPELLING_RATIO = 75.0  # rapidfuzz ratio at which two short word runs are spelling variants
+_MAX_GAP = 8  # longest gap (in words, each side) compared for spelling variants and conflicts
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The outcome of verifying one pair, with the figures behind it."""
+
+    match: bool
+    score: float
+    containment: float
+    overlap: float
+    shared: int
+    conflicts: int
+    start_a: int
+    start_b: int
+    measure: str
+    reason: str
+
+
+def verify(words_a: Sequence[str], words_b: Sequence[str], config: Config) -> Verdict:
+    """Decide whether two word sequences (case kept) are copies of one story.
+
+    Symmetric: ``verify(a, b)`` and ``verify(b, a)`` give the same decision and score.
+    """
+    la, lb = len(words_a), len(words_b)
+    ta = [w.lower() for w in words_a]
+    tb = [w.lower() for w in words_b]
+    if (lb, tb) < (la, ta):  # one fixed order, so that the alignment (and verdict) is symmetric
+        v = _verify(words_b, words_a, tb, ta, config)
+        return Verdict(v.match, v.score, v.containment, v.overlap, v.shared, v.conflicts, v.start_b, v.start_a,
+                       v.measure, v.reason)
+    return _verify(words_a, words_b, ta, tb, config)
+
+
+def _verify(words_a: Sequence[str], words_b: Sequence[str], ta: list[str], tb: list[str],
+            config: Config) -> Verdict:
+    la, lb = len(words_a), len(words_b)
+    if la == 0 or lb == 0:
+        return Verdict(False, 0.0, 0.0, 0.0, 0, 0, 0, 0, "none", "an empty text")
+    blocks = [blk for blk in Indel.opcodes(ta, tb).as_matching_blocks() if blk.size >= config.min_block]
+    if not blocks:
+        return Verdict(False, 0.0, 0.0, 0.0, 0, 0, la, lb, "none", "no shared run of words")
+    shared = sum(blk.size for blk in blocks)
+    conflicts = 0
+    # the gap before the first run (headlines) and between runs
+    prev_a = prev_b = 0
+    for blk in blocks:
+        credit, conflict = _gap(words_a[prev_a:blk.a], words_b[prev_b:blk.b])
+        shared += credit
+        conflicts += conflict
+        prev_a, prev_b = blk.a + blk.size, blk.b + blk.size
+    shorter, longer = min(la, lb), max(la, lb)
+    shared = min(shared, shorter)
+    containment = shared / shorter
+    overlap = shared / longer
+    start_a, start_b = blocks[0].a, blocks[0].b
+    allowed = shared // config.conflict_every
+    if conflicts > allowed:
+        return Verdict(False, containment, containment, overlap, shared, conflicts, start_a, start_b, "conflict",
+                       f"{conflicts} differing numbers or names where {allowed} are tolerated")
+    lead_aligned = start_a <= config.lead_slack and start_b <= config.lead_slack
+    if lead_aligned and containment >= config.containment_threshold:
+        return Verdict(True, containment, containment, overlap, shared, conflicts, start_a, start_b, "containment",
+                       f"{containment:.0%} of the shorter text is in the longer, both from the top")
+    if overlap >= config.overlap_threshold:
+        return Verdict(True, containment, containment, overlap, shared, conflicts, start_a, start_b, "overlap",
+                       f"{overlap:.0%} of both texts is shared")
+    if not lead_aligned and containment >= config.containment_threshold:
+        reason = (f"{containment:.0%} of the shorter text is in the longer, but only from word "
+                  f"{max(start_a, start_b)} on: another story carried further down the page")
+    else:
+        reason = f"only {containment:.0%} of the shorter text is shared"
+    return Verdict(False, containment, containment, overlap, shared, conflicts, start_a, start_b, "none", reason)
+
+
+def _gap(xa: Sequence[str], xb: Sequence[str]) -> tuple[int, int]:
+    """(words credited as shared, conflicts) for one aligned gap."""
+    if not xa or not xb or len(xa) > _MAX_GAP or len(xb) > _MAX_GAP:
+        return 0, 0
+    sa, sb = " ".join(xa).lower(), " ".join(xb).lower()
+    if fuzz.ratio(sa, sb) >= _SPELLING_RATIO or sa.replace(" ", "") == sb.replace(" ", ""):
+        return min(len(xa), len(xb)), 0
+    nums_a = {w for w in xa if is_number(w)}
+    nums_b = {w for w in xb if is_number(w)}
+    if nums_a and nums_b and nums_a != nums_b:
+        return 0, 1
+    names_a = [w.lower() for w in xa if is_name(w) and not is_number(w)]
+    names_b = [w.lower() for w in xb if is_name(w) and not is_number(w)]
+    if names_a and names_b and not any(fuzz.ratio(x, y) >= _SPELLING_RATIO for x in names_a for y in names_b):
+        return 0, 1
+    return 0, 0
