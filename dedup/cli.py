@@ -1,0 +1,170 @@
+"""The ``dedup`` command: a thin layer over the library.
+
+Each command parses options, builds a :class:`~dedup.config.Config`, calls the
+library and prints. Library errors become one-line ``Error: ...`` messages.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
+
+import click
+
+from . import report
+from .config import Config
+from .errors import DedupError, InputError, StrictInputError
+from .pipeline import Result, find_duplicates
+from .reading import Problem, read_articles
+
+T = TypeVar("T")
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*$")
+_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def parse_duration(text: str) -> float:
+    """Seconds in a duration such as ``90m``, ``12h``, ``3d`` or ``1w``.
+
+    >>> parse_duration("3d")
+    259200.0
+    """
+    m = _DURATION.match(text)
+    if not m:
+        raise click.BadParameter(f"{text!r} is not a duration such as 90m, 12h, 3d or 1w")
+    return float(m.group(1)) * _UNITS[m.group(2)]
+
+
+class Warner:
+    """Prints one warning per problem on stderr and counts them."""
+
+    def __init__(self) -> None:
+        self.problems: list[Problem] = []
+
+    def __call__(self, problem: Problem) -> None:
+        self.problems.append(problem)
+        click.echo(f"Warning: {problem}", err=True)
+
+    @property
+    def skipped(self) -> int:
+        return sum(1 for p in self.problems if p.skipped)
+
+
+def progress_hook(quiet: bool) -> Callable[[Iterable[T], str, int | None], Iterable[T]]:
+    """A tqdm progress bar on stderr, only when stderr is a terminal."""
+    if quiet or not sys.stderr.isatty():
+        return lambda items, label, total: items
+    from tqdm import tqdm
+
+    def hook(items: Iterable[T], label: str, total: int | None) -> Iterable[T]:
+        return tqdm(items, desc=label, total=total, unit=" items", leave=False, file=sys.stderr)
+
+    return hook
+
+
+def config_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Options shared by every command that matches articles."""
+    defaults = Config()
+    options = [
+        click.option("--canonical", type=click.Choice(["earliest", "longest", "first"]), default=defaults.canonical,
+                     show_default=True, help="How the canonical item of a cluster is chosen."),
+        click.option("--prefer-source", "prefer_source", default="", metavar="NAMES",
+                     help='Comma-separated sources to prefer as canonical, e.g. "Associated Press,Reuters".'),
+        click.option("--window", default=None, metavar="DURATION",
+                     help="Only link articles published within this span of each other (e.g. 3d, 12h)."),
+        click.option("--containment", type=float, default=defaults.containment_threshold, show_default=True,
+                     help="Share of the shorter text that must be found in the longer."),
+        click.option("--lsh-threshold", type=float, default=defaults.lsh_threshold, show_default=True,
+                     help="Jaccard threshold of the candidate index (lower finds more candidates)."),
+        click.option("--shingle-size", type=int, default=defaults.shingle_size, show_default=True,
+                     help="Words per shingle."),
+        click.option("--num-perm", type=int, default=defaults.num_perm, show_default=True,
+                     help="MinHash permutations."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def build_config(canonical: str, prefer_source: str, window: str | None, containment: float,
+                 lsh_threshold: float, shingle_size: int, num_perm: int) -> Config:
+    try:
+        return Config(
+            canonical=canonical,  # type: ignore[arg-type]
+            prefer_sources=tuple(s.strip() for s in prefer_source.split(",") if s.strip()),
+            window_seconds=parse_duration(window) if window else None,
+            containment_threshold=containment, lsh_threshold=lsh_threshold,
+            shingle_size=shingle_size, num_perm=num_perm,
+        )
+    except DedupError as exc:
+        raise click.UsageError(str(exc)) from exc
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="dedup-news")
+def cli() -> None:
+    """Find copies of the same news story, group them and pick a canonical item."""
+
+
+def run_scan(paths: tuple[str, ...], config: Config, quiet: bool, strict: bool) -> Result:
+    """Read and cluster; shared by ``scan`` and ``eval``."""
+    warn = Warner()
+    hook = progress_hook(quiet)
+    try:
+        articles = read_articles(paths, warn)
+        result = find_duplicates(articles, config, progress=hook)
+    except DedupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    result.problems[:0] = warn.problems
+    for p in result.problems[len(warn.problems):]:
+        click.echo(f"Warning: {p}", err=True)
+    if not result.items:
+        raise click.ClickException(
+            f"no readable articles in {', '.join(paths)}"
+            + (f" ({len(result.problems)} inputs skipped)" if result.problems else ""))
+    if strict and any(p.skipped for p in result.problems):
+        n = sum(1 for p in result.problems if p.skipped)
+        raise click.ClickException(str(StrictInputError(f"{n} input(s) skipped and --strict is set")))
+    return result
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, metavar="PATH...")
+@click.option("--format", "fmt", type=click.Choice(report.FORMATS), default="text", show_default=True,
+              help="Output format; jsonl has one line per article.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), default=None,
+              help="Write the report to this file instead of standard output.")
+@click.option("--strict", is_flag=True, help="Fail (exit 1) if any input had to be skipped.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary on stderr.")
+@config_options
+def scan(paths: tuple[str, ...], fmt: str, output: str | None, strict: bool, quiet: bool,
+         **options: Any) -> None:
+    """Cluster the articles in PATH... (folders, files, or - for JSON Lines on stdin).
+
+    Reads .txt/.md, .html/.htm, .json, .jsonl/.ndjson, each optionally gzipped.
+    """
+    config = build_config(**options)
+    result = run_scan(paths, config, quiet, strict)
+    text = report.render(result, fmt)
+    if output:
+        try:
+            with open(output, "w", encoding="utf-8") as fh:
+                fh.write(text)
+        except OSError as exc:
+            raise click.ClickException(f"cannot write {output}: {exc.strerror}") from exc
+    else:
+        click.echo(text, nl=False)
+    if not quiet and (output or fmt != "text"):
+        n = result.counts()
+        click.echo(f"{n['articles']} articles read, {n['skipped']} skipped, {n['clusters']} clusters, "
+                   f"{n['duplicates']} duplicates", err=True)
+
+
+def main() -> None:
+    try:
+        cli(standalone_mode=True)
+    except InputError as exc:  # pragma: no cover - safety net, commands convert their own errors
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(1)
