@@ -66,7 +66,7 @@ def cluster(n: int, candidates: Iterable[tuple[int, int]], verify: VerifyFn, key
     groups: list[Group] = []
     for comp in components(n, edges):
         if len(comp) <= 2:
-            groups.append(_summarise(comp, scores))
+            groups.append(_summarise(comp, _scores_within(comp, scores)))
             continue
         if len(comp) <= FULL_LINKAGE_LIMIT:
             for x in range(len(comp)):
@@ -76,9 +76,17 @@ def cluster(n: int, candidates: Iterable[tuple[int, int]], verify: VerifyFn, key
                         v = verify(*pair)
                         if v.match:
                             scores[pair] = v.score
-        for members in _average_linkage(comp, scores, keys, link_fraction):
-            groups.append(_summarise(members, scores))
+        within = _scores_within(comp, scores)
+        for members in _average_linkage(comp, within, keys, link_fraction):
+            groups.append(_summarise(members, within))
     return groups
+
+
+def _scores_within(comp: list[int], scores: dict[tuple[int, int], float]) -> dict[tuple[int, int], float]:
+    """The verified pairs inside one component (pairs are checked per component, so this is cheap)."""
+    if len(comp) == 1:
+        return {}
+    return {(a, b): scores[(a, b)] for x, a in enumerate(comp) for b in comp[x + 1:] if (a, b) in scores}
 
 
 def _average_linkage(comp: list[int], scores: dict[tuple[int, int], float], keys: Sequence[str],
@@ -88,7 +96,6 @@ def _average_linkage(comp: list[int], scores: dict[tuple[int, int], float], keys
     for (a, b) in scores:
         if a in clusters and b in clusters:
             links[(a, b)] = links.get((a, b), 0) + 1
-    label = {i: i for i in comp}
     while True:
         best: tuple[float, str, str, int, int] | None = None
         for (a, b), count in links.items():
@@ -104,8 +111,6 @@ def _average_linkage(comp: list[int], scores: dict[tuple[int, int], float], keys
         _, _, _, a, b = best
         keep, gone = min(a, b), max(a, b)
         clusters[keep].extend(clusters.pop(gone))
-        for m in clusters[keep]:
-            label[m] = keep
         merged: dict[tuple[int, int], int] = {}
         for (x, y), count in links.items():
             x2 = keep if x == gone else x

@@ -29,9 +29,30 @@ def permutations(num_perm: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     return perm[0].astype(np.uint32), perm[1].astype(np.uint32)
 
 
+_CACHE: dict[str, int] = {}
+_CACHE_LIMIT = 2_000_000  # words; a news vocabulary fits, a pathological stream is bounded
+
+
+def token_hash(token: str) -> int:
+    """A stable 32-bit hash of one token: CRC-32 of its UTF-8 bytes."""
+    return zlib.crc32(token.encode("utf-8"))
+
+
 def token_hashes(tokens: Sequence[str]) -> np.ndarray:
-    """A stable 32-bit hash per token (CRC-32 of its UTF-8 bytes)."""
-    return np.fromiter((zlib.crc32(t.encode("utf-8")) for t in tokens), dtype=np.uint32, count=len(tokens))
+    """:func:`token_hash` of every token, through a per-process cache of the vocabulary."""
+    cache = _CACHE
+    try:
+        values = [cache[t] for t in tokens]
+    except KeyError:
+        if len(cache) > _CACHE_LIMIT:
+            cache.clear()
+        values = []
+        for t in tokens:
+            h = cache.get(t)
+            if h is None:
+                h = cache[t] = zlib.crc32(t.encode("utf-8"))
+            values.append(h)
+    return np.array(values, dtype=np.uint32)
 
 
 def shingle_hashes(hashes: np.ndarray, size: int) -> np.ndarray:
