@@ -66,14 +66,17 @@ def pairs_sharing_a_band(signatures: np.ndarray, threshold: float, num_perm: int
         ordered = column[order]
         starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
         sizes = np.diff(np.r_[starts, n])
-        for start, size in zip(starts[sizes > 1].tolist(), sizes[sizes > 1].tolist()):
-            members = np.sort(order[start:start + size])
+        two = starts[sizes == 2]
+        if len(two):
+            a, c = order[two], order[two + 1]
+            found.append(np.minimum(a, c).astype(np.int64) * n + np.maximum(a, c))
+        for start, size in zip(starts[sizes > 2].tolist(), sizes[sizes > 2].tolist()):
+            members = np.sort(order[start:start + size]).astype(np.int64)
             if size > MAX_BUCKET:
-                i, j = members[:-1], members[1:]
+                found.append(members[:-1] * n + members[1:])
             else:
                 i, j = np.triu_indices(size, k=1)
-                i, j = members[i], members[j]
-            found.append(i.astype(np.int64) * n + j)
+                found.append(members[i] * n + members[j])
     if not found:
         return np.zeros(0, dtype=np.int64)
     return np.unique(np.concatenate(found))
