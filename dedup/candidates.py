@@ -36,31 +36,32 @@ def bands(threshold: float, num_perm: int) -> tuple[int, int]:
 
 def lsh_index(threshold: float, config: Config, **kwargs: object) -> MinHashLSH:
     """A datasketch MinHashLSH with the config's permutations (``kwargs``: storage etc.)."""
-    return MinHashLSH(threshold=threshold, num_perm=config.num_perm, **kwargs)  # type: ignore[arg-type]
+    return MinHashLSH(threshold=threshold, num_perm=config.num_perm, **kwargs)
 
 
-def band_keys(signatures: np.ndarray, b: int, r: int) -> np.ndarray:
-    """One 64-bit key per (signature, band): an ``n x b`` array.
+def band_keys(signatures: np.ndarray, threshold: float, num_perm: int) -> np.ndarray:
+    """One 32-bit key per (signature, band): an ``n x b`` uint32 array.
 
-    Equal bands give equal keys; unequal bands collide with probability ~2^-64.
+    Equal bands give equal keys. Unequal bands collide with probability
+    ~2^-32; such a pair is only a spurious candidate, rejected by verification.
     """
-    sig = signatures[:, : b * r].astype(np.uint64).reshape(len(signatures), b, r)
+    b, r = bands(threshold, num_perm)
+    sig = np.asarray(signatures)[:, : b * r].astype(np.uint64).reshape(len(signatures), b, r)
     key = np.zeros((len(signatures), b), dtype=np.uint64)
     with np.errstate(over="ignore"):
         for j in range(r):
             key = (key * np.uint64(0x100000001B3)) ^ (sig[:, :, j] + np.uint64(0x9E3779B97F4A7C15))
-    return key
+    folded: np.ndarray = (key ^ (key >> np.uint64(32))).astype(np.uint32)
+    return folded
 
 
-def pairs_sharing_a_band(signatures: np.ndarray, threshold: float, num_perm: int) -> np.ndarray:
-    """Encoded pairs ``i * n + j`` (``i < j``) of rows colliding in at least one band."""
-    n = len(signatures)
+def pairs_from_keys(keys: np.ndarray) -> np.ndarray:
+    """Encoded pairs ``i * n + j`` (``i < j``) of rows that share a key in some band (column)."""
+    n = len(keys)
+    found: list[np.ndarray] = []
     if n < 2:
         return np.zeros(0, dtype=np.int64)
-    b, r = bands(threshold, num_perm)
-    keys = band_keys(signatures, b, r)
-    found: list[np.ndarray] = []
-    for band in range(b):
+    for band in range(keys.shape[1]):
         column = keys[:, band]
         order = np.argsort(column, kind="stable")
         ordered = column[order]
@@ -68,8 +69,8 @@ def pairs_sharing_a_band(signatures: np.ndarray, threshold: float, num_perm: int
         sizes = np.diff(np.r_[starts, n])
         two = starts[sizes == 2]
         if len(two):
-            a, c = order[two], order[two + 1]
-            found.append(np.minimum(a, c).astype(np.int64) * n + np.maximum(a, c))
+            a, c = order[two].astype(np.int64), order[two + 1].astype(np.int64)
+            found.append(np.minimum(a, c) * n + np.maximum(a, c))
         for start, size in zip(starts[sizes > 2].tolist(), sizes[sizes > 2].tolist()):
             members = np.sort(order[start:start + size]).astype(np.int64)
             if size > MAX_BUCKET:
@@ -82,13 +83,15 @@ def pairs_sharing_a_band(signatures: np.ndarray, threshold: float, num_perm: int
     return np.unique(np.concatenate(found))
 
 
+def decode_pairs(encoded: np.ndarray, n: int) -> list[tuple[int, int]]:
+    return list(zip((encoded // n).tolist(), (encoded % n).tolist()))
+
+
 def candidate_pairs(full: Sequence[np.ndarray], lead: Sequence[np.ndarray], config: Config) -> set[tuple[int, int]]:
     """Pairs ``(i, j)``, ``i < j``, of positions whose signatures collide in either index."""
     n = len(full)
     if n < 2:
         return set()
-    encoded = np.union1d(
-        pairs_sharing_a_band(np.asarray(full), config.lsh_threshold, config.num_perm),
-        pairs_sharing_a_band(np.asarray(lead), config.lead_lsh_threshold, config.num_perm),
-    )
-    return set(zip((encoded // n).tolist(), (encoded % n).tolist()))
+    keys = np.hstack([band_keys(np.asarray(full), config.lsh_threshold, config.num_perm),
+                      band_keys(np.asarray(lead), config.lead_lsh_threshold, config.num_perm)])
+    return set(decode_pairs(pairs_from_keys(keys), n))

@@ -16,8 +16,8 @@ import click
 from . import report
 from .config import Config
 from .errors import DedupError, InputError, StrictInputError
-from .pipeline import Result, find_duplicates
-from .reading import Problem, read_articles
+from .pipeline import Result, scan_units
+from .reading import Problem, read_units
 
 T = TypeVar("T")
 
@@ -59,7 +59,8 @@ def progress_hook(quiet: bool) -> Callable[[Iterable[T], str, int | None], Itera
     from tqdm import tqdm
 
     def hook(items: Iterable[T], label: str, total: int | None) -> Iterable[T]:
-        return tqdm(items, desc=label, total=total, unit=" items", leave=False, file=sys.stderr)
+        bar: Iterable[T] = tqdm(items, desc=label, total=total, unit=" batches", leave=False, file=sys.stderr)
+        return bar
 
     return hook
 
@@ -108,18 +109,16 @@ def cli() -> None:
     """Find copies of the same news story, group them and pick a canonical item."""
 
 
-def run_scan(paths: tuple[str, ...], config: Config, quiet: bool, strict: bool) -> Result:
+def run_scan(paths: tuple[str, ...], config: Config, quiet: bool, strict: bool, jobs: int = 0) -> Result:
     """Read and cluster; shared by ``scan`` and ``eval``."""
     warn = Warner()
     hook = progress_hook(quiet)
     try:
-        articles = read_articles(paths, warn)
-        result = find_duplicates(articles, config, progress=hook)
+        units = read_units(paths, warn)
+        result = scan_units(units, config, jobs=jobs, on_problem=warn, progress=hook)
     except DedupError as exc:
         raise click.ClickException(str(exc)) from exc
-    result.problems[:0] = warn.problems
-    for p in result.problems[len(warn.problems):]:
-        click.echo(f"Warning: {p}", err=True)
+    result.problems = warn.problems  # those found while listing folders too
     if not result.items:
         raise click.ClickException(
             f"no readable articles in {', '.join(paths)}"
@@ -138,15 +137,17 @@ def run_scan(paths: tuple[str, ...], config: Config, quiet: bool, strict: bool) 
               help="Write the report to this file instead of standard output.")
 @click.option("--strict", is_flag=True, help="Fail (exit 1) if any input had to be skipped.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary on stderr.")
+@click.option("-j", "--jobs", type=int, default=0, show_default="all cores",
+              help="Worker processes for reading, fingerprinting and verifying (results do not depend on it).")
 @config_options
-def scan(paths: tuple[str, ...], fmt: str, output: str | None, strict: bool, quiet: bool,
+def scan(paths: tuple[str, ...], fmt: str, output: str | None, strict: bool, quiet: bool, jobs: int,
          **options: Any) -> None:
     """Cluster the articles in PATH... (folders, files, or - for JSON Lines on stdin).
 
     Reads .txt/.md, .html/.htm, .json, .jsonl/.ndjson, each optionally gzipped.
     """
     config = build_config(**options)
-    result = run_scan(paths, config, quiet, strict)
+    result = run_scan(paths, config, quiet, strict, jobs)
     text = report.render(result, fmt)
     if output:
         try:
@@ -168,3 +169,55 @@ def main() -> None:
     except InputError as exc:  # pragma: no cover - safety net, commands convert their own errors
         click.echo(f"Error: {exc}", err=True)
         sys.exit(1)
+
+
+@cli.command("eval")
+@click.argument("paths", nargs=-1, required=True, metavar="PATH...")
+@click.option("--truth", "truth_path", required=True, type=click.Path(exists=True, dir_okay=False),
+              help='JSON Lines of {"id": ..., "cluster": ...}, the true story of each article.')
+@click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
+@click.option("--show", type=click.IntRange(0, 10), default=5, show_default=True,
+              help="Worst merges and splits to list, with their articles.")
+@click.option("--strict", is_flag=True, help="Fail (exit 1) if any input had to be skipped.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar on stderr.")
+@config_options
+def eval_cmd(paths: tuple[str, ...], truth_path: str, as_json: bool, show: int, strict: bool, quiet: bool,
+             **options: Any) -> None:
+    """Cluster PATH... and score the result against --truth labels.
+
+    Prints pairwise and B-cubed precision/recall/F1, the adjusted Rand index and
+    the worst merges and splits with their articles. Article ids are paths
+    relative to the folder given (as in ``scan``'s reports); truth articles the
+    scan did not produce count as singletons.
+    """
+    import json
+    import time
+
+    from . import evaluate
+
+    config = build_config(**options)
+    try:
+        truth = evaluate.read_labels(truth_path)
+        if not truth:
+            raise InputError(f"{truth_path} holds no labels")
+        started = time.perf_counter()
+        result = run_scan(paths, config, quiet, strict)
+        seconds = time.perf_counter() - started
+        predicted = {i: str(a.cluster) for i, a in result.assignments.items()}
+        scores = evaluate.score(truth, predicted)
+    except DedupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    titles = {i: it.title for i, it in result.items.items()}
+    if scores.missing and not quiet:
+        click.echo(f"Warning: {scores.missing} of {scores.articles} truth ids are not among the scanned articles "
+                   "(ids are paths relative to the folder given); they count as singletons", err=True)
+    if as_json:
+        doc = evaluate.report_dict(scores, titles, show)
+        doc["scan"] = {"seconds": round(seconds, 3), **result.counts()}
+        click.echo(json.dumps(doc, ensure_ascii=False, indent=1))
+    else:
+        click.echo(evaluate.render_text(scores, titles, show), nl=False)
+        if not quiet:
+            n = result.counts()
+            click.echo(f"{n['articles']} articles read, {n['skipped']} skipped, {n['clusters']} clusters "
+                       f"in {seconds:.1f} s", err=True)

@@ -12,9 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
-from .verify import Verdict
-
-VerifyFn = Callable[[int, int], Verdict]
+VerifyMany = Callable[[Sequence[tuple[int, int]], str | None], None]
 
 FULL_LINKAGE_LIMIT = 400  # components larger than this use the verified candidate edges only
 
@@ -48,35 +46,29 @@ def components(n: int, edges: Iterable[tuple[int, int]]) -> list[list[int]]:
     return list(out.values())
 
 
-def cluster(n: int, candidates: Iterable[tuple[int, int]], verify: VerifyFn, keys: Sequence[str],
+def cluster(n: int, candidates: Sequence[tuple[int, int]], verify_many: VerifyMany,
+            verdicts: dict[tuple[int, int], tuple[bool, float]], keys: Sequence[str],
             link_fraction: float) -> list[Group]:
-    """Group ``n`` items given candidate pairs and a (cached) pair verifier.
+    """Group ``n`` items given candidate pairs ``(i, j)``, ``i < j``.
 
-    ``keys`` (the article ids) break ties, so the result does not depend on the
-    order of the input.
+    ``verify_many(pairs, label)`` fills ``verdicts[(i, j)] = (match, score)``
+    for pairs not yet there. ``keys`` (the article ids) break ties, so the
+    result does not depend on the order of the input.
     """
-    scores: dict[tuple[int, int], float] = {}
-    edges = []
-    for i, j in candidates:
-        v = verify(i, j)
-        if v.match:
-            pair = (min(i, j), max(i, j))
-            scores[pair] = v.score
-            edges.append(pair)
+    verify_many(candidates, "verifying")
+    scores = {pair: v[1] for pair, v in verdicts.items() if v[0]}
+    comps = components(n, scores)
+    inner = [(comp[x], comp[y]) for comp in comps if 2 < len(comp) <= FULL_LINKAGE_LIMIT
+             for x in range(len(comp)) for y in range(x + 1, len(comp))]
+    if inner:
+        verify_many(inner, "linking")
+        scores = {pair: v[1] for pair, v in verdicts.items() if v[0]}
     groups: list[Group] = []
-    for comp in components(n, edges):
-        if len(comp) <= 2:
-            groups.append(_summarise(comp, _scores_within(comp, scores)))
-            continue
-        if len(comp) <= FULL_LINKAGE_LIMIT:
-            for x in range(len(comp)):
-                for y in range(x + 1, len(comp)):
-                    pair = (comp[x], comp[y])
-                    if pair not in scores:
-                        v = verify(*pair)
-                        if v.match:
-                            scores[pair] = v.score
+    for comp in comps:
         within = _scores_within(comp, scores)
+        if len(comp) <= 2:
+            groups.append(_summarise(comp, within))
+            continue
         for members in _average_linkage(comp, within, keys, link_fraction):
             groups.append(_summarise(members, within))
     return groups

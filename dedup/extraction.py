@@ -81,9 +81,11 @@ def _first(metas: dict[str, str], keys: tuple[str, ...]) -> str | None:
 def _json_ld(tree: HTMLTree) -> dict[str, Any]:
     """The first JSON-LD object that looks like an article (or the first object)."""
     found: dict[str, Any] = {}
+    if tree.document is None:
+        return found
     for node in tree.document.query_selector_all('script[type="application/ld+json"]'):
         try:
-            data = json.loads(node.text)
+            data = json.loads(str(node.text))
         except ValueError:
             continue
         items = data if isinstance(data, list) else data.get("@graph", [data]) if isinstance(data, dict) else []

@@ -80,7 +80,8 @@ def _fmix32(h: np.ndarray) -> np.ndarray:
         h = h * np.uint32(0x85EBCA6B)
         h = h ^ (h >> np.uint32(13))
         h = h * np.uint32(0xC2B2AE35)
-        return h ^ (h >> np.uint32(16))
+        out: np.ndarray = h ^ (h >> np.uint32(16))
+        return out
 
 
 def minhash(shingles: np.ndarray, num_perm: int, seed: int) -> np.ndarray:

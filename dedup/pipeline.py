@@ -1,36 +1,45 @@
 """The whole batch run: articles in, clusters out.
 
     read -> prepare (normalise, segment) -> count boilerplate -> strip
-         -> fingerprint (MinHash) -> candidates (LSH) -> verify -> cluster
-         -> choose canonical
+         -> fingerprint (MinHash, LSH band keys) -> candidates -> verify
+         -> cluster -> choose canonical
 
-Each stage is a pure function over articles or batches of them; only the
-boilerplate counts are corpus-wide (and mergeable), so the same stages can run
-inside a Spark job.
+Each stage is a pure function over a batch of articles; only the boilerplate
+counts are corpus-wide (and mergeable). The batch stages run in ``jobs``
+worker processes; results are identical to a one-process run. Texts are kept
+out of memory between stages, in temporary spool files: memory grows with the
+number of articles only by their band keys and metadata.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+import multiprocessing
+import os
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
 import numpy as np
 
-from .article import Article
-from .boilerplate import BoilerplateStats, strip
+from .article import Article, parse_time
+from .boilerplate import BoilerplateRule, SegmentCounts, article_keys, group_id, strip
+from .candidates import band_keys, decode_pairs, pairs_from_keys
 from .canonical import Candidate, choose
-from .candidates import candidate_pairs
 from .cluster import cluster
 from .config import Config
-from .document import Doc, prepare
+from .document import Doc, Prepared, Segment, prepare
 from .fingerprint import signatures
-from .reading import Problem
+from .normalise import segment_key
+from .reading import Problem, Unit, load_unit
+from .spool import Spool, SpoolReader
 from .verify import Verdict, verify
 
 T = TypeVar("T")
 Progress = Callable[[Iterable[T], str, int | None], Iterable[T]]
+
+ARTICLES_PER_TASK = 256
+PAIRS_PER_TASK = 4096
 
 
 def no_progress(items: Iterable[T], label: str, total: int | None) -> Iterable[T]:
@@ -38,7 +47,7 @@ def no_progress(items: Iterable[T], label: str, total: int | None) -> Iterable[T
     return items
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Item:
     """An article as reported: everything but its text."""
 
@@ -108,110 +117,263 @@ class Result:
         return self.assignments[article_id].canonical_id
 
 
-def _as_articles(items: Iterable[Article | dict[str, Any]], problems: list[Problem]) -> Iterator[Article]:
-    seen: set[str] = set()
-    for n, item in enumerate(items):
-        if isinstance(item, dict):
-            try:
-                art = Article.from_dict(item, order=n)
-            except Exception as exc:  # noqa: BLE001 - any bad record is reported, not raised
-                problems.append(Problem(str(item.get("id", f"#{n}")), str(exc)))
-                continue
+# ---------------------------------------------------------------- worker functions (pure)
+
+def _pass_read(task: Unit | list[Article]) -> tuple[list[Item], list[str], list[str], list[np.ndarray], list[Problem]]:
+    """Read (or take) articles and prepare them: metadata, groups, segment texts, segment keys."""
+    problems: list[Problem]
+    if isinstance(task, list):
+        articles, problems = task, []
+    else:
+        articles, problems = load_unit(task)
+    items, groups, texts, keys = [], [], [], []
+    for art in articles:
+        p = prepare(art)
+        items.append(Item(art.id, art.title, art.source, art.url, art.published, 0, art.order))
+        groups.append(art.group)
+        texts.append("\n".join(" ".join(s.words) for s in p.segments))
+        keys.append(article_keys(p))
+    return items, groups, texts, keys, problems
+
+
+_STATE: dict[str, Any] = {}
+
+
+def _init_worker(state: dict[str, Any]) -> None:
+    _STATE.clear()
+    _STATE.update(state)
+
+
+def _prepared_from(ident: str, group: str, text: str) -> Prepared:
+    segs = []
+    for line in text.split("\n"):
+        if line:
+            words = line.split(" ")
+            segs.append(Segment(segment_key(words), tuple(words)))
+    return Prepared(ident, group, tuple(segs))
+
+
+def _pass_fingerprint(task: tuple[int, list[str], list[str]]) -> tuple[np.ndarray, list[str], list[int]]:
+    """Strip boilerplate and fingerprint articles ``lo..``: band keys, cleaned texts, word counts."""
+    lo, ids, groups = task
+    config: Config = _STATE["config"]
+    rule: BoilerplateRule = _STATE["rule"]
+    reader: SpoolReader = _STATE["segments"]
+    fulls, leads, texts, lengths = [], [], [], []
+    for k, (ident, group) in enumerate(zip(ids, groups)):
+        doc = strip(_prepared_from(ident, group, reader.get(lo + k)), rule, config)
+        full, lead = signatures(doc.tokens, config.shingle_size, config.lead_tokens, config.num_perm, config.seed)
+        fulls.append(full)
+        leads.append(lead)
+        texts.append(" ".join(doc.words))
+        lengths.append(len(doc.words))
+    if not fulls:
+        return np.zeros((0, 0), dtype=np.uint32), texts, lengths
+    keys = np.hstack([band_keys(np.array(fulls), config.lsh_threshold, config.num_perm),
+                      band_keys(np.array(leads), config.lead_lsh_threshold, config.num_perm)])
+    return keys, texts, lengths
+
+
+def _pass_verify(pairs: list[tuple[int, int]]) -> list[tuple[bool, float]]:
+    config: Config = _STATE["config"]
+    reader: SpoolReader = _STATE["docs"]
+    times: np.ndarray = _STATE["times"]
+    out = []
+    for i, j in pairs:
+        a, b = reader.get(i).split(" "), reader.get(j).split(" ")
+        v = verify_words(a, b, _time_at(times, i), _time_at(times, j), config)
+        out.append((v.match, v.score))
+    return out
+
+
+def _time_at(times: np.ndarray, i: int) -> dt.datetime | None:
+    t = float(times[i])
+    return None if np.isnan(t) else dt.datetime.fromtimestamp(t, dt.UTC)
+
+
+# ---------------------------------------------------------------- orchestration
+
+class _Workers:
+    """A process pool, or the calling process when ``jobs`` is 1."""
+
+    def __init__(self, jobs: int, state: dict[str, Any]) -> None:
+        self.pool = None
+        if jobs > 1:
+            ctx = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else None)
+            self.pool = ctx.Pool(jobs, initializer=_init_worker, initargs=(state,))
         else:
-            art = item
-        if art.id in seen:
-            problems.append(Problem(art.id, "duplicate id, later copy skipped"))
-            continue
-        seen.add(art.id)
-        yield art
+            _init_worker(state)
+
+    def map(self, func: Callable[[Any], T], tasks: Iterable[Any]) -> Iterator[T]:
+        if self.pool is None:
+            return map(func, tasks)
+        return self.pool.imap(func, tasks, chunksize=1)
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.close()
+            self.pool.join()
+
+
+def _chunks(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    batch: list[T] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _article_tasks(articles: Iterable[Article | dict[str, Any]], problems: list[Problem]) -> Iterator[list[Article]]:
+    def converted() -> Iterator[Article]:
+        for n, item in enumerate(articles):
+            if isinstance(item, dict):
+                try:
+                    yield Article.from_dict(item, order=n)
+                except Exception as exc:
+                    problems.append(Problem(str(item.get("id", f"#{n}")), str(exc)))
+            else:
+                yield replace(item, order=n) if item.order != n else item
+
+    return _chunks(converted(), ARTICLES_PER_TASK)
 
 
 def find_duplicates(articles: Iterable[Article | dict[str, Any]], config: Config | None = None, *,
-                    progress: Progress[Any] = no_progress) -> Result:
+                    jobs: int = 1, progress: Progress[Any] = no_progress) -> Result:
     """Cluster copies of the same story among ``articles`` (``Article`` objects or dicts).
 
     Returns a :class:`Result` with one cluster per story (singletons included),
-    the canonical id of each, and every article's assignment.
+    the canonical id of each, and every article's assignment. ``jobs`` worker
+    processes share the work (the result does not depend on it).
     """
-    config = config or Config()
     problems: list[Problem] = []
-    items: list[Item] = []
-    prepared = []
-    stats = BoilerplateStats()
-    for art in progress(_as_articles(articles, problems), "reading", None):
-        p = prepare(art)
-        prepared.append(p)
-        stats.add(p)
-        items.append(Item(art.id, art.title, art.source, art.url, art.published, 0, art.order))
-    stats = stats.compact(config)
-    docs: list[Doc] = []
-    full: list[np.ndarray] = []
-    lead: list[np.ndarray] = []
-    for p in progress(prepared, "fingerprinting", len(prepared)):
-        doc = strip(p, stats, config)
-        docs.append(doc)
-        f, ld = signatures(doc.tokens, config.shingle_size, config.lead_tokens, config.num_perm, config.seed)
-        full.append(f)
-        lead.append(ld)
-    del prepared
-    items = [_with_words(it, len(d.words)) for it, d in zip(items, docs)]
-    return cluster_docs(docs, items, full, lead, config, problems, progress)
+    return run(_article_tasks(articles, problems), config or Config(), jobs=jobs, progress=progress,
+               problems=problems)
 
 
-def _with_words(item: Item, words: int) -> Item:
-    from dataclasses import replace
+def scan_units(units: Iterable[Unit], config: Config | None = None, *, jobs: int = 1,
+               on_problem: Callable[[Problem], None] | None = None,
+               progress: Progress[Any] = no_progress) -> Result:
+    """Like :func:`find_duplicates`, reading the input itself (in the workers)."""
+    return run(units, config or Config(), jobs=jobs, progress=progress, on_problem=on_problem)
 
-    return replace(item, words=words)
+
+def run(tasks: Iterable[Unit | list[Article]], config: Config, *, jobs: int = 1,
+        progress: Progress[Any] = no_progress, problems: list[Problem] | None = None,
+        on_problem: Callable[[Problem], None] | None = None) -> Result:
+    """The batch engine behind :func:`find_duplicates` and ``dedup scan``."""
+    jobs = max(1, jobs if jobs > 0 else (os.cpu_count() or 1))
+    problems = problems if problems is not None else []
+
+    def report(p: Problem) -> None:
+        problems.append(p)
+        if on_problem is not None:
+            on_problem(p)
+
+    seg_spool, doc_spool = Spool(), Spool()
+    try:
+        # Pass 1: read, prepare, count segments per source.
+        items: list[Item] = []
+        groups: list[str] = []
+        seen: set[str] = set()
+        counts = SegmentCounts()
+        workers = _Workers(jobs, {})
+        try:
+            for got_items, got_groups, texts, keys, got_problems in progress(
+                    workers.map(_pass_read, tasks), "reading", None):
+                for p in got_problems:
+                    report(p)
+                keep = []
+                for k, it in enumerate(got_items):
+                    if it.id in seen:
+                        report(Problem(it.id, "duplicate id, later copy skipped"))
+                        continue
+                    seen.add(it.id)
+                    keep.append(k)
+                if len(keep) != len(got_items):
+                    got_items = [got_items[k] for k in keep]
+                    got_groups = [got_groups[k] for k in keep]
+                    texts = [texts[k] for k in keep]
+                    keys = [keys[k] for k in keep]
+                base = len(items)
+                items.extend(replace(it, order=base + k) for k, it in enumerate(got_items))
+                groups.extend(got_groups)
+                seg_spool.extend(texts)
+                if keys:
+                    counts.add(np.concatenate(keys), (group_id(g) for g in got_groups))
+        finally:
+            workers.close()
+        del seen
+        n = len(items)
+        if n == 0:
+            return Result([], {}, {}, config, problems, 0)
+
+        # Pass 2: strip boilerplate, fingerprint.
+        rule = counts.rule(config)
+        del counts
+        state = {"config": config, "rule": rule, "segments": seg_spool.reader()}
+        fp_tasks = ((lo, [it.id for it in items[lo:lo + ARTICLES_PER_TASK]], groups[lo:lo + ARTICLES_PER_TASK])
+                    for lo in range(0, n, ARTICLES_PER_TASK))
+        key_chunks: list[np.ndarray] = []
+        lengths: list[int] = []
+        workers = _Workers(jobs, state)
+        try:
+            for keys_chunk, texts, lens in progress(workers.map(_pass_fingerprint, fp_tasks), "fingerprinting",
+                                                    (n + ARTICLES_PER_TASK - 1) // ARTICLES_PER_TASK):
+                key_chunks.append(keys_chunk)
+                doc_spool.extend(texts)
+                lengths.extend(lens)
+        finally:
+            workers.close()
+        items = [replace(it, words=w) for it, w in zip(items, lengths)]
+        del groups
+        pairs = decode_pairs(pairs_from_keys(np.vstack(key_chunks)), n)
+        del key_chunks
+
+        # Verification and clustering.
+        times = np.array([_timestamp(it.published) for it in items], dtype=np.float64)
+        state = {"config": config, "docs": doc_spool.reader(), "times": times}
+        workers = _Workers(jobs, state)
+        try:
+            return _cluster_and_report(items, pairs, config, problems, workers, progress)
+        finally:
+            workers.close()
+    finally:
+        seg_spool.close()
+        doc_spool.close()
 
 
-def cluster_docs(docs: list[Doc], items: list[Item], full: list[np.ndarray], lead: list[np.ndarray],
-                 config: Config, problems: list[Problem], progress: Progress[Any] = no_progress) -> Result:
-    """Candidate search, verification, clustering and canonical choice over prepared docs."""
-    pairs = sorted(candidate_pairs(full, lead, config))
-    times = [_time(it.published) for it in items]
-    cache: dict[tuple[int, int], Verdict] = {}
+def _timestamp(value: str | None) -> float:
+    when = parse_time(value)
+    return when.timestamp() if when is not None else float("nan")
 
-    def check(i: int, j: int) -> Verdict:
-        key = (min(i, j), max(i, j))
-        found = cache.get(key)
-        if found is None:
-            found = verify_pair(docs[key[0]], docs[key[1]], times[key[0]], times[key[1]], config)
-            cache[key] = found
-        return found
+
+def _cluster_and_report(items: list[Item], pairs: list[tuple[int, int]], config: Config, problems: list[Problem],
+                        workers: _Workers, progress: Progress[Any]) -> Result:
+    verdicts: dict[tuple[int, int], tuple[bool, float]] = {}
+
+    def verify_many(todo: Sequence[tuple[int, int]], label: str | None = None) -> None:
+        todo = [p for p in dict.fromkeys((min(i, j), max(i, j)) for i, j in todo) if p not in verdicts]
+        chunks = list(_chunks(todo, PAIRS_PER_TASK))
+        results = workers.map(_pass_verify, chunks)
+        if label:
+            results = iter(progress(results, label, len(chunks)))
+        for chunk, outs in zip(chunks, results):
+            verdicts.update(zip(chunk, outs))
 
     keys = [it.id for it in items]
-    groups = cluster(len(docs), progress(pairs, "verifying", len(pairs)), check, keys, config.link_fraction)
-    clusters, assignments = _assign(groups, items, check, config)
-    return Result(clusters, assignments, {it.id: it for it in items}, config, problems, len(cache))
-
-
-def verify_pair(a: Doc, b: Doc, time_a: dt.datetime | None, time_b: dt.datetime | None, config: Config) -> Verdict:
-    """Verify two docs, honouring the optional time window."""
-    if config.window_seconds is not None and time_a is not None and time_b is not None:
-        gap = abs((time_a - time_b).total_seconds())
-        if gap > config.window_seconds:
-            return Verdict(False, 0.0, 0.0, 0.0, 0, 0, 0, 0, "window",
-                           f"published {gap / 3600:.1f} h apart, outside the time window")
-    return verify(a.words, b.words, config)
-
-
-def _time(value: str | None) -> dt.datetime | None:
-    from .article import parse_time
-
-    return parse_time(value)
-
-
-def _assign(groups: list[Any], items: list[Item], check: Callable[[int, int], Verdict],
-            config: Config) -> tuple[list[Cluster], dict[str, Assignment]]:
+    groups = cluster(len(items), pairs, verify_many, verdicts, keys, config.link_fraction)
     chosen = []
     for g in groups:
-        cands = [Candidate(items[m].id, items[m].source, _time(items[m].published), items[m].words, items[m].order)
-                 for m in g.members]
-        canon = choose(cands, config)
-        chosen.append((g, canon.id))
+        cands = [Candidate(items[m].id, items[m].source, parse_time(items[m].published), items[m].words,
+                           items[m].order) for m in g.members]
+        chosen.append((g, choose(cands, config).id))
+    index = {it.id: k for k, it in enumerate(items)}
+    verify_many([(m, index[c]) for g, c in chosen for m in g.members if m != index[c]])
     # Stable, order-independent numbering: biggest clusters first, then by canonical id.
     chosen.sort(key=lambda gc: (-len(gc[0].members), gc[1]))
-    index = {it.id: n for n, it in enumerate(items)}
     clusters: list[Cluster] = []
     assignments: dict[str, Assignment] = {}
     for number, (g, canon_id) in enumerate(chosen, 1):
@@ -219,6 +381,22 @@ def _assign(groups: list[Any], items: list[Item], check: Callable[[int, int], Ve
         clusters.append(Cluster(number, canon_id, members, g.weakest_link, g.mean_similarity))
         c = index[canon_id]
         for m in g.members:
-            sim = 1.0 if m == c else round(check(m, c).score, 4)
+            sim = 1.0 if m == c else round(verdicts[(min(m, c), max(m, c))][1], 4)
             assignments[items[m].id] = Assignment(items[m].id, number, canon_id, m == c, sim)
-    return clusters, assignments
+    return Result(clusters, assignments, {it.id: it for it in items}, config, problems, len(verdicts))
+
+
+def verify_words(a: Sequence[str], b: Sequence[str], time_a: dt.datetime | None, time_b: dt.datetime | None,
+                 config: Config) -> Verdict:
+    """Verify two cleaned word sequences, honouring the optional time window."""
+    if config.window_seconds is not None and time_a is not None and time_b is not None:
+        gap = abs((time_a - time_b).total_seconds())
+        if gap > config.window_seconds:
+            return Verdict(False, 0.0, 0.0, 0.0, 0, 0, 0, 0, "window",
+                           f"published {gap / 3600:.1f} h apart, outside the time window")
+    return verify(a, b, config)
+
+
+def verify_pair(a: Doc, b: Doc, time_a: dt.datetime | None, time_b: dt.datetime | None, config: Config) -> Verdict:
+    """Verify two docs, honouring the optional time window."""
+    return verify_words(a.words, b.words, time_a, time_b, config)

@@ -15,7 +15,7 @@ import json
 import os
 import sys
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import IO, Any
 
@@ -101,26 +101,120 @@ def _kind(path: Path) -> str | None:
     return None
 
 
+@dataclass(frozen=True)
+class FileBatch:
+    """Some files to read, as one piece of work for a worker process."""
+
+    sources: tuple[Source, ...]
+
+
+@dataclass(frozen=True)
+class LineBatch:
+    """Some lines of a JSON Lines stream (``first`` is the first line's number)."""
+
+    where: str
+    first: int
+    lines: tuple[str, ...]
+
+
+Unit = FileBatch | LineBatch
+
+FILES_PER_UNIT = 32
+LINES_PER_UNIT = 256
+
+
+def read_units(paths: Iterable[str | os.PathLike[str]], on_problem: ProblemHandler,
+               stdin: IO[str] | None = None) -> Iterator[Unit]:
+    """Cut the input into pieces of work, in input order.
+
+    Files are grouped a few at a time; JSON Lines files and standard input are
+    streamed here and cut into batches of lines, so a single huge file is
+    still spread over all workers and never held in memory whole.
+    """
+    pending: list[Source] = []
+    for item in discover(paths, on_problem):
+        if item != "-" and isinstance(item, Source) and _kind(item.path) != "jsonl":
+            pending.append(item)
+            if len(pending) >= FILES_PER_UNIT:
+                yield FileBatch(tuple(pending))
+                pending = []
+            continue
+        if pending:
+            yield FileBatch(tuple(pending))
+            pending = []
+        if item == "-":
+            yield from _line_batches(stdin if stdin is not None else sys.stdin, "<stdin>")
+        else:
+            assert isinstance(item, Source)
+            yield from _jsonl_file_batches(item, on_problem)
+    if pending:
+        yield FileBatch(tuple(pending))
+
+
+def _line_batches(stream: Iterable[str], where: str) -> Iterator[LineBatch]:
+    batch: list[str] = []
+    first = 1
+    for n, line in enumerate(stream, 1):
+        batch.append(line)
+        if len(batch) >= LINES_PER_UNIT:
+            yield LineBatch(where, first, tuple(batch))
+            batch = []
+            first = n + 1
+    if batch:
+        yield LineBatch(where, first, tuple(batch))
+
+
+def _jsonl_file_batches(src: Source, on_problem: ProblemHandler) -> Iterator[LineBatch]:
+    try:
+        raw: IO[bytes] = (gzip.open(src.path, "rb") if src.path.name.lower().endswith(".gz")  # type: ignore[assignment]  # noqa: SIM115
+                          else open(src.path, "rb"))  # noqa: SIM115 - closed by the with below
+    except OSError as exc:
+        on_problem(Problem(src.ident, f"cannot read file ({exc.strerror or exc})"))
+        return
+    bad_utf8 = False
+
+    def lines() -> Iterator[str]:
+        nonlocal bad_utf8
+        for n, data in enumerate(raw, 1):
+            try:
+                yield data.decode("utf-8-sig" if n == 1 else "utf-8")
+            except UnicodeDecodeError:
+                if not bad_utf8:
+                    on_problem(Problem(f"{src.ident}:{n}", "invalid UTF-8, decoded with replacement characters",
+                                       skipped=False))
+                    bad_utf8 = True
+                yield data.decode("utf-8", errors="replace")
+
+    try:
+        with raw:
+            yield from _line_batches(lines(), src.ident)
+    except (OSError, EOFError, gzip.BadGzipFile) as exc:
+        on_problem(Problem(src.ident, f"cannot read the rest of the file ({exc})"))
+
+
+def load_unit(unit: Unit) -> tuple[list[Article], list[Problem]]:
+    """Read one piece of work (a pure function, run in worker processes)."""
+    problems: list[Problem] = []
+    articles: list[Article] = []
+    if isinstance(unit, FileBatch):
+        for src in unit.sources:
+            articles.extend(read_file(src, problems.append))
+    else:
+        articles.extend(read_jsonl_lines(unit.lines, unit.where, problems.append, first=unit.first))
+    return articles, problems
+
+
 def read_articles(paths: Iterable[str | os.PathLike[str]], on_problem: ProblemHandler,
                   stdin: IO[str] | None = None) -> Iterator[Article]:
     """Yield every article found under ``paths``, in a stable order."""
     order = 0
-    for item in discover(paths, on_problem):
-        if item == "-":
-            stream = stdin if stdin is not None else sys.stdin
-            articles: Iterable[Article] = read_jsonl_lines(stream, "<stdin>", on_problem)
-        else:
-            assert isinstance(item, Source)
-            articles = read_file(item, on_problem)
+    for unit in read_units(paths, on_problem, stdin):
+        articles, problems = load_unit(unit)
+        for problem in problems:
+            on_problem(problem)
         for article in articles:
-            yield _with_order(article, order)
+            yield replace(article, order=order)
             order += 1
-
-
-def _with_order(article: Article, order: int) -> Article:
-    from dataclasses import replace
-
-    return replace(article, order=order)
 
 
 def read_file(src: Source, on_problem: ProblemHandler) -> list[Article]:
@@ -189,20 +283,19 @@ def _read_json(text: str, src: Source, on_problem: ProblemHandler) -> list[Artic
 
 
 def _regroup(article: Article, ident: str) -> Article:
-    from dataclasses import replace
-
     return replace(article, group=default_group(None, article.url, ident))
 
 
-def read_jsonl_lines(stream: Iterable[str], where: str, on_problem: ProblemHandler) -> Iterator[Article]:
+def read_jsonl_lines(stream: Iterable[str], where: str, on_problem: ProblemHandler,
+                     first: int = 1) -> Iterator[Article]:
     """Yield one article per JSON line; bad lines are reported and skipped."""
-    for n, line in enumerate(stream, 1):
+    for n, line in enumerate(stream, first):
         if not line.strip():
             continue
         try:
             rec = json.loads(line)
         except ValueError as exc:
-            on_problem(Problem(f"{where}:{n}", f"malformed JSON line ({exc.msg})"))
+            on_problem(Problem(f"{where}:{n}", f"malformed JSON line ({getattr(exc, 'msg', exc)})"))
             continue
         art = _record(rec, f"{where}:{n}", on_problem)
         if art is not None:
@@ -227,8 +320,6 @@ def _record(rec: Any, fallback_id: str, on_problem: ProblemHandler) -> Article |
         on_problem(Problem(fallback_id, str(exc)))
         return None
     if not art.title and rec.get("text"):
-        from dataclasses import replace
-
         art = replace(art, title=guess_title(art.text))
     return art
 

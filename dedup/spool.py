@@ -1,0 +1,84 @@
+"""Append-only text storage on a temporary file, read back by position.
+
+The batch run keeps texts out of memory: each article's normalised segments
+(between the boilerplate count and the strip) and its cleaned words (for
+verification) are written once, in order, and read back by any process that
+has the file's name. Memory then grows with the number of articles only by an
+offset per article.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterable
+
+import numpy as np
+
+
+class Spool:
+    """Strings appended to a temp file; ``get(i)`` returns the i-th one."""
+
+    def __init__(self, directory: str | None = None) -> None:
+        fd, self.path = tempfile.mkstemp(prefix="dedup-", suffix=".spool", dir=directory)
+        self._out = os.fdopen(fd, "wb", buffering=1 << 20)
+        self._ends: list[int] = []
+        self._chunks: list[np.ndarray] = []
+        self._size = 0
+        self._reader: SpoolReader | None = None
+
+    def extend(self, texts: Iterable[str]) -> None:
+        for text in texts:
+            data = text.encode("utf-8")
+            self._out.write(data)
+            self._size += len(data)
+            self._ends.append(self._size)
+            if len(self._ends) >= 65536:
+                self._chunks.append(np.array(self._ends, dtype=np.int64))
+                self._ends = []
+
+    def offsets(self) -> np.ndarray:
+        """End offsets of every entry (flushes the writer)."""
+        self._out.flush()
+        if self._ends:
+            self._chunks.append(np.array(self._ends, dtype=np.int64))
+            self._ends = []
+        if len(self._chunks) > 1:
+            self._chunks = [np.concatenate(self._chunks)]
+        return self._chunks[0] if self._chunks else np.zeros(0, dtype=np.int64)
+
+    def reader(self) -> SpoolReader:
+        if self._reader is None or len(self._reader) != len(self.offsets()):
+            self._reader = SpoolReader(self.path, self.offsets())
+        return self._reader
+
+    def __len__(self) -> int:
+        return sum(len(c) for c in self._chunks) + len(self._ends)
+
+    def close(self) -> None:
+        self._out.close()
+        with contextlib.suppress(OSError):
+            os.unlink(self.path)
+
+
+class SpoolReader:
+    """Reads entries of a spool file; cheap to send to worker processes."""
+
+    def __init__(self, path: str, ends: np.ndarray) -> None:
+        self.path = path
+        self.ends = ends
+        self._fd: int | None = None
+
+    def __len__(self) -> int:
+        return len(self.ends)
+
+    def __getstate__(self) -> dict[str, object]:
+        return {"path": self.path, "ends": self.ends, "_fd": None}
+
+    def get(self, i: int) -> str:
+        if self._fd is None:
+            self._fd = os.open(self.path, os.O_RDONLY)
+        start = int(self.ends[i - 1]) if i else 0
+        end = int(self.ends[i])
+        return os.pread(self._fd, end - start, start).decode("utf-8")
