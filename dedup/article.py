@@ -92,5 +92,5 @@ def parse_time(value: str | None) -> dt.datetime | None:
         except ValueError:
             return None
     if when.tzinfo is None:
-        when = when.replace(tzinfo=dt.timezone.utc)
-    return when.astimezone(dt.timezone.utc)
+        when = when.replace(tzinfo=dt.UTC)
+    return when.astimezone(dt.UTC)

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from .config import Config
 
-_NEVER = dt.datetime.max.replace(tzinfo=dt.timezone.utc)
+_NEVER = dt.datetime.max.replace(tzinfo=dt.UTC)
 
 
 @dataclass(frozen=True)
