@@ -180,9 +180,11 @@ def main() -> None:
               help="Worst merges and splits to list, with their articles.")
 @click.option("--strict", is_flag=True, help="Fail (exit 1) if any input had to be skipped.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar on stderr.")
+@click.option("-j", "--jobs", type=int, default=0, show_default="all cores",
+              help="Worker processes, as for scan (results do not depend on it).")
 @config_options
 def eval_cmd(paths: tuple[str, ...], truth_path: str, as_json: bool, show: int, strict: bool, quiet: bool,
-             **options: Any) -> None:
+             jobs: int, **options: Any) -> None:
     """Cluster PATH... and score the result against --truth labels.
 
     Prints pairwise and B-cubed precision/recall/F1, the adjusted Rand index and
@@ -201,7 +203,7 @@ def eval_cmd(paths: tuple[str, ...], truth_path: str, as_json: bool, show: int, 
         if not truth:
             raise InputError(f"{truth_path} holds no labels")
         started = time.perf_counter()
-        result = run_scan(paths, config, quiet, strict)
+        result = run_scan(paths, config, quiet, strict, jobs)
         seconds = time.perf_counter() - started
         predicted = {i: str(a.cluster) for i, a in result.assignments.items()}
         scores = evaluate.score(truth, predicted)
