@@ -223,3 +223,54 @@ def eval_cmd(paths: tuple[str, ...], truth_path: str, as_json: bool, show: int, 
             n = result.counts()
             click.echo(f"{n['articles']} articles read, {n['skipped']} skipped, {n['clusters']} clusters "
                        f"in {seconds:.1f} s", err=True)
+
+
+@cli.command()
+@click.argument("first", metavar="A")
+@click.argument("second", metavar="B")
+@click.option("--in", "corpus", type=click.Path(exists=True), default=None, metavar="PATH",
+              help="The folder or file the articles were scanned from: A and B may then be ids within it, "
+                   "and boilerplate is counted over all of it, as scan does.")
+@config_options
+def explain(first: str, second: str, corpus: str | None, **options: Any) -> None:
+    """Show why articles A and B are (or are not) copies of one story.
+
+    A and B are paths to article files, or ids within the --in folder/file.
+    """
+    from .explain import explain as explain_pair
+    from .reading import read_articles
+
+    config = build_config(**options)
+    warn = Warner()
+    try:
+        if corpus:
+            articles = list(read_articles([corpus], warn))
+            by_id = {a.id: a for a in articles}
+            found = []
+            for name in (first, second):
+                art = by_id.get(name) or by_id.get(_relative(name, corpus))
+                if art is None:
+                    raise click.ClickException(f"{name} is not an article id or path within {corpus}")
+                found.append(art)
+            result = explain_pair(found[0], found[1], config, articles)
+        else:
+            pair = []
+            for name in (first, second):
+                got = list(read_articles([name], warn))
+                if len(got) != 1:
+                    raise click.ClickException(
+                        f"{name} holds {len(got)} articles; give one article file, or use --in with ids")
+                pair.append(got[0])
+            result = explain_pair(pair[0], pair[1], config)
+    except DedupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(str(result))
+
+
+def _relative(path: str, root: str) -> str:
+    import os
+
+    try:
+        return os.path.relpath(path, root).replace(os.sep, "/")
+    except ValueError:
+        return path

@@ -28,9 +28,10 @@ class Config:
             five-word shingles.
         num_perm: MinHash permutations (128). More means a finer similarity
             estimate and a larger index; 128 gives a standard error of ~0.04.
-        lead_tokens: length in words of the *lead* fingerprint (80). A second
-            MinHash over the first words of the article finds truncated copies
-            and excerpts whose whole-text Jaccard similarity is low.
+        lead_tokens: length in words of the *lead* fingerprint (40). A second
+            MinHash over the first words of the article (headline and first
+            paragraph) finds truncated copies and excerpts whose whole-text
+            Jaccard similarity is low.
         seed: seed of the MinHash permutations (1, datasketch's default).
 
     Candidate search (datasketch MinHashLSH)
@@ -81,7 +82,7 @@ class Config:
 
     shingle_size: int = 3
     num_perm: int = 128
-    lead_tokens: int = 80
+    lead_tokens: int = 40
     seed: int = 1
     lsh_threshold: float = 0.3
     lead_lsh_threshold: float = 0.4

@@ -78,13 +78,22 @@ def _verify(words_a: Sequence[str], words_b: Sequence[str], ta: list[str], tb: l
         return Verdict(False, 0.0, 0.0, 0.0, 0, 0, la, lb, "none", "no shared run of words")
     shared = sum(blk.size for blk in blocks)
     conflicts = 0
-    # the gap before the first run (headlines) and between runs
-    prev_a = prev_b = 0
-    for blk in blocks:
+    # The gap before the first run holds headlines, datelines and unremoved chrome
+    # ("36 min ago"): spelling variants there count as shared, differences are no evidence.
+    credit, _ = _gap(words_a[:blocks[0].a], words_b[:blocks[0].b])
+    shared += credit
+    prev_a, prev_b = blocks[0].a + blocks[0].size, blocks[0].b + blocks[0].size
+    for blk in blocks[1:]:
         credit, conflict = _gap(words_a[prev_a:blk.a], words_b[prev_b:blk.b])
         shared += credit
         conflicts += conflict
         prev_a, prev_b = blk.a + blk.size, blk.b + blk.size
+    # The tails: a changed pay date is a conflict, a truncated copy's end is not.
+    tail_a, tail_b = words_a[prev_a:], words_b[prev_b:]
+    credit, conflict = _gap(tail_a, tail_b)
+    shared += credit
+    if abs(len(tail_a) - len(tail_b)) <= 2:
+        conflicts += conflict
     shorter, longer = min(la, lb), max(la, lb)
     shared = min(shared, shorter)
     containment = shared / shorter
@@ -118,7 +127,7 @@ def _gap(xa: Sequence[str], xb: Sequence[str]) -> tuple[int, int]:
         return min(len(xa), len(xb)), 0
     nums_a = {w for w in xa if is_number(w)}
     nums_b = {w for w in xb if is_number(w)}
-    if nums_a and nums_b and nums_a != nums_b:
+    if (nums_a or nums_b) and nums_a != nums_b:  # "1.5 billion" against "two billion" too
         return 0, 1
     names_a = [w.lower() for w in xa if is_name(w) and not is_number(w)]
     names_b = [w.lower() for w in xb if is_name(w) and not is_number(w)]

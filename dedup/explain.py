@@ -1,0 +1,81 @@
+"""Why two articles match, or do not: the figures behind one verdict.
+
+``explain`` runs the same stages as a batch scan on two articles, with the
+boilerplate counts of a whole corpus when one is given (so the text removed is
+what ``scan`` removes), and reports every figure that goes into the decision.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+
+from .article import Article
+from .boilerplate import BoilerplateStats, strip
+from .candidates import band_keys
+from .config import Config
+from .document import Doc, prepare
+from .fingerprint import estimate_jaccard, signatures
+from .pipeline import verify_pair
+from .verify import Verdict
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """Everything that decided whether ``a`` and ``b`` are copies."""
+
+    a: Article
+    b: Article
+    doc_a: Doc
+    doc_b: Doc
+    jaccard: float
+    lead_jaccard: float
+    candidate: bool
+    verdict: Verdict
+
+    def lines(self) -> list[str]:
+        v = self.verdict
+        out = []
+        for tag, art, doc in (("A", self.a, self.doc_a), ("B", self.b, self.doc_b)):
+            out.append(f"{tag}: {art.id}")
+            out.append(f"   title:  {art.title or '(none)'}")
+            out.append(f"   source: {art.source or '(unknown)'}   published: {art.published or '(unknown)'}")
+            out.append(f"   {len(doc.words)} words after cleaning, {len(doc.removed)} boilerplate segments removed")
+        out.append("")
+        out.append(f"MinHash estimate: whole-text Jaccard {self.jaccard:.2f}, lead Jaccard {self.lead_jaccard:.2f}"
+                   f" -> {'a' if self.candidate else 'not a'} candidate pair in the LSH index")
+        out.append(f"Verification: containment {v.containment:.3f} ({v.shared} shared words), "
+                   f"overlap {v.overlap:.3f}, conflicts {v.conflicts}, "
+                   f"shared text starts at word {v.start_a} of A and {v.start_b} of B")
+        out.append(f"Decided by: {v.measure} - {v.reason}")
+        verdict = "SAME STORY" if v.match else "DIFFERENT"
+        if v.match and not self.candidate:
+            verdict += " (but the LSH index would not have proposed this pair)"
+        out.append(f"Verdict: {verdict}")
+        for tag, doc in (("A", self.doc_a), ("B", self.doc_b)):
+            if doc.removed:
+                out.append("")
+                out.append(f"Boilerplate removed from {tag}:")
+                out.extend(f"  - {seg[:100]}" for seg in doc.removed)
+        return out
+
+    def __str__(self) -> str:
+        return "\n".join(self.lines())
+
+
+def explain(a: Article, b: Article, config: Config | None = None,
+            corpus: Iterable[Article] | None = None) -> Explanation:
+    """Explain the verdict on ``a`` and ``b``; ``corpus`` supplies boilerplate counts (defaults to the pair)."""
+    config = config or Config()
+    stats = BoilerplateStats.build(prepare(x) for x in (corpus if corpus is not None else (a, b)))
+    doc_a = strip(prepare(a), stats, config)
+    doc_b = strip(prepare(b), stats, config)
+    fa, la = signatures(doc_a.tokens, config.shingle_size, config.lead_tokens, config.num_perm, config.seed)
+    fb, lb = signatures(doc_b.tokens, config.shingle_size, config.lead_tokens, config.num_perm, config.seed)
+    keys = np.hstack([band_keys(np.array([fa, fb]), config.lsh_threshold, config.num_perm),
+                      band_keys(np.array([la, lb]), config.lead_lsh_threshold, config.num_perm)])
+    candidate = bool(np.any(keys[0] == keys[1]))
+    verdict = verify_pair(doc_a, doc_b, a.published_at, b.published_at, config)
+    return Explanation(a, b, doc_a, doc_b, estimate_jaccard(fa, fb), estimate_jaccard(la, lb), candidate, verdict)
