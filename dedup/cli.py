@@ -92,10 +92,14 @@ def config_options(func: Callable[..., Any]) -> Callable[..., Any]:
 def build_config(canonical: str, prefer_source: str, window: str | None, containment: float,
                  lsh_threshold: float, shingle_size: int, num_perm: int) -> Config:
     try:
+        window_seconds = parse_duration(window) if window else None
+    except click.BadParameter as exc:
+        raise click.BadParameter(exc.message, param_hint="'--window'") from exc
+    try:
         return Config(
             canonical=canonical,  # type: ignore[arg-type]
             prefer_sources=tuple(s.strip() for s in prefer_source.split(",") if s.strip()),
-            window_seconds=parse_duration(window) if window else None,
+            window_seconds=window_seconds,
             containment_threshold=containment, lsh_threshold=lsh_threshold,
             shingle_size=shingle_size, num_perm=num_perm,
         )
