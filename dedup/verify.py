@@ -77,10 +77,7 @@ def _verify(words_a: Sequence[str], words_b: Sequence[str], ta: list[str], tb: l
     if not blocks:
         return Verdict(False, 0.0, 0.0, 0.0, 0, 0, la, lb, "none", "no shared run of words")
     shared = sum(blk.size for blk in blocks)
-    conflicts = 0
-    # The gap before the first run holds headlines, datelines and unremoved chrome
-    # ("36 min ago"): spelling variants there count as shared, differences are no evidence.
-    credit, _ = _gap(words_a[:blocks[0].a], words_b[:blocks[0].b])
+    credit, conflicts = _lead_gap(words_a[:blocks[0].a], words_b[:blocks[0].b])
     shared += credit
     prev_a, prev_b = blocks[0].a + blocks[0].size, blocks[0].b + blocks[0].size
     for blk in blocks[1:]:
@@ -118,19 +115,59 @@ def _verify(words_a: Sequence[str], words_b: Sequence[str], ta: list[str], tb: l
     return Verdict(False, containment, containment, overlap, shared, conflicts, start_a, start_b, "none", reason)
 
 
+_NUMBER_WORDS = frozenset(
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
+    "seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety hundred thousand "
+    "million billion trillion half quarter".split())
+_CALENDAR = frozenset(
+    "january february march april may june july august september october november december jan feb mar apr "
+    "jun jul aug sep sept oct nov dec monday tuesday wednesday thursday friday saturday sunday mon tue wed thu "
+    "fri sat sun".split())
+_MAX_LEAD_GAP = 30  # words of the leading gap (headline, dateline) searched for names
+
+
+def _numbers(words: Sequence[str]) -> set[str]:
+    return {w.lower() for w in words if is_number(w) or w.lower() in _NUMBER_WORDS}
+
+
+def _names(words: Sequence[str]) -> list[str]:
+    return [w.lower() for w in words
+            if is_name(w) and not is_number(w) and w.lower() not in _CALENDAR and len(w) > 1]
+
+
+def _names_differ(xa: Sequence[str], xb: Sequence[str]) -> bool:
+    """Both sides name someone, and no name on one side is a spelling of one on the other."""
+    names_a, names_b = _names(xa), _names(xb)
+    return bool(names_a and names_b) and not any(
+        fuzz.ratio(x, y) >= _SPELLING_RATIO for x in names_a for y in names_b)
+
+
+def _lead_gap(xa: Sequence[str], xb: Sequence[str]) -> tuple[int, int]:
+    """(credit, conflicts) for the gap before the first shared run.
+
+    It holds headlines, datelines and leftover chrome, so numbers there (dates,
+    "36 min ago") are no evidence; different names are (two companies' notices).
+    """
+    credit = 0
+    if xa and xb and len(xa) <= _MAX_GAP and len(xb) <= _MAX_GAP:
+        sa, sb = " ".join(xa).lower(), " ".join(xb).lower()
+        if fuzz.ratio(sa, sb) >= _SPELLING_RATIO or sa.replace(" ", "") == sb.replace(" ", ""):
+            return min(len(xa), len(xb)), 0
+    if _names_differ(xa[-_MAX_LEAD_GAP:], xb[-_MAX_LEAD_GAP:]):
+        return credit, 1
+    return credit, 0
+
+
 def _gap(xa: Sequence[str], xb: Sequence[str]) -> tuple[int, int]:
-    """(words credited as shared, conflicts) for one aligned gap."""
+    """(words credited as shared, conflicts) for one aligned gap between shared runs."""
     if not xa or not xb or len(xa) > _MAX_GAP or len(xb) > _MAX_GAP:
         return 0, 0
+    nums_a, nums_b = _numbers(xa), _numbers(xb)
+    if nums_a and nums_b and nums_a != nums_b:  # "May 11" / "May one", "1.5 billion" / "two billion"
+        return 0, 1
     sa, sb = " ".join(xa).lower(), " ".join(xb).lower()
     if fuzz.ratio(sa, sb) >= _SPELLING_RATIO or sa.replace(" ", "") == sb.replace(" ", ""):
         return min(len(xa), len(xb)), 0
-    nums_a = {w for w in xa if is_number(w)}
-    nums_b = {w for w in xb if is_number(w)}
-    if (nums_a or nums_b) and nums_a != nums_b:  # "1.5 billion" against "two billion" too
-        return 0, 1
-    names_a = [w.lower() for w in xa if is_name(w) and not is_number(w)]
-    names_b = [w.lower() for w in xb if is_name(w) and not is_number(w)]
-    if names_a and names_b and not any(fuzz.ratio(x, y) >= _SPELLING_RATIO for x in names_a for y in names_b):
+    if _names_differ(xa, xb):
         return 0, 1
     return 0, 0
