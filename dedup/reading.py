@@ -14,6 +14,7 @@ import io
 import json
 import os
 import sys
+import zlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -188,7 +189,7 @@ def _jsonl_file_batches(src: Source, on_problem: ProblemHandler) -> Iterator[Lin
     try:
         with raw:
             yield from _line_batches(lines(), src.ident)
-    except (OSError, EOFError, gzip.BadGzipFile) as exc:
+    except (OSError, EOFError, zlib.error) as exc:  # zlib.error: a damaged compressed body
         on_problem(Problem(src.ident, f"cannot read the rest of the file ({exc})"))
 
 
@@ -224,11 +225,11 @@ def read_file(src: Source, on_problem: ProblemHandler) -> list[Article]:
         raw = src.path.read_bytes()
         if src.path.name.lower().endswith(".gz"):
             raw = gzip.decompress(raw)
+    except (EOFError, gzip.BadGzipFile, zlib.error, ValueError) as exc:  # before OSError: BadGzipFile is one
+        on_problem(Problem(where, f"corrupt gzip data ({exc})"))
+        return []
     except OSError as exc:
         on_problem(Problem(where, f"cannot read file ({exc.strerror or exc})"))
-        return []
-    except (EOFError, gzip.BadGzipFile, ValueError) as exc:
-        on_problem(Problem(where, f"corrupt gzip data ({exc})"))
         return []
     if b"\x00" in raw[:8192]:
         on_problem(Problem(where, "binary file, not text"))

@@ -1,0 +1,248 @@
+"""Reading input: every bad input gets exactly one warning naming it and the reason,
+is counted, and everything else is still read."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from dedup import Article, Problem, read_articles
+from dedup.cli import cli
+
+GOOD = "Grain exports rise\n\nGrain exports rose five pct in March, the agriculture ministry said on Friday.\n"
+
+
+def read(*paths: Path | str) -> tuple[list[Article], list[Problem]]:
+    problems: list[Problem] = []
+    articles = list(read_articles(list(paths), problems.append))
+    return articles, problems
+
+
+def _damaged_gzip(payload: bytes) -> bytes:
+    """A gzip stream with a valid header and a damaged compressed body (zlib raises, not gzip)."""
+    data = gzip.compress(payload * 20)
+    return data[:20] + bytes(b ^ 0xFF for b in data[20:60]) + data[60:]
+
+
+def _jsonl(*records: object) -> bytes:
+    return "".join(json.dumps(r) + "\n" for r in records).encode()
+
+
+REC = {"id": "rec-1", "text": "Copper prices firmed on the London Metal Exchange on Tuesday, dealers said."}
+
+# name -> (file name, content, where, reason pattern, skipped, ids read from the bad file)
+BAD_INPUTS: dict[str, tuple[str, bytes, str, str, bool, list[str]]] = {
+    "binary file": ("blob.txt", b"GIF89a\x00\x01\x02\x00\x00", "blob.txt", r"^binary file, not text$", True, []),
+    "invalid UTF-8": ("latin1.txt", "Caf\u00e9 prices\n\nCaf\u00e9 owners raised prices.\n".encode("latin-1"),
+                      "latin1.txt", r"^invalid UTF-8 at byte 3, decoded with replacement characters$", False,
+                      ["latin1.txt"]),
+    "empty text": ("blank.txt", b"  \n\n\t\n", "blank.txt", r"^empty article, no text found$", True, []),
+    "empty html": ("blank.html", b"<html><head><title>x</title></head><body><nav></nav></body></html>",
+                   "blank.html", r"^empty article, no text found$", True, []),
+    "malformed JSON line": ("feed.jsonl", _jsonl(REC)[:-1] + b"\n{not json\n", "feed.jsonl:2",
+                            r"^malformed JSON line \(.+\)$", True, ["rec-1"]),
+    "record without text": ("feed.jsonl", _jsonl(REC, {"id": "rec-2", "title": "A headline only"}), "feed.jsonl:2",
+                            r"^record has no text or html$", True, ["rec-1"]),
+    "record with blank text": ("feed.jsonl", _jsonl({"id": "rec-0", "text": "  "}, REC), "feed.jsonl:1",
+                               r"^record has no text or html$", True, ["rec-1"]),
+    "text not a string": ("feed.jsonl", _jsonl(REC, {"id": "rec-2", "text": ["a", "list"]}), "feed.jsonl:2",
+                          r"^record's text or html is not a string$", True, ["rec-1"]),
+    "line not an object": ("feed.jsonl", _jsonl(REC, [1, 2]), "feed.jsonl:2", r"^record is not a JSON object$",
+                           True, ["rec-1"]),
+    "invalid UTF-8 line": ("feed.jsonl", _jsonl(REC) + b'{"id": "rec-2", "text": "caf\xe9 au lait prices"}\n',
+                           "feed.jsonl:2", r"^invalid UTF-8", False, ["rec-1", "rec-2"]),
+    "invalid JSON file": ("story.json", b'{"title": "x", "text": ', "story.json", r"^invalid JSON \(.+\)$", True, []),
+    "JSON neither object nor list": ("story.json", b'"just a string"', "story.json",
+                                     r"^JSON is neither an article object nor a list of them$", True, []),
+    "bad item in a JSON list": ("list.json", json.dumps([REC, {"id": "rec-2"}]).encode(), "list.json#2",
+                                r"^record has no text or html$", True, ["rec-1"]),
+    "not gzip at all": ("story.txt.gz", b"plain text, not gzip", "story.txt.gz", r"^corrupt gzip data \(.+\)$",
+                        True, []),
+    "truncated gzip": ("story.txt.gz", gzip.compress(GOOD.encode())[:-12], "story.txt.gz",
+                       r"^corrupt gzip data \(.+\)$", True, []),
+    "damaged gzip body": ("story.txt.gz", _damaged_gzip(GOOD.encode()), "story.txt.gz",
+                          r"^corrupt gzip data \(.+\)$", True, []),
+    "corrupt gzipped JSON Lines": ("feed.jsonl.gz", b"plain text, not gzip", "feed.jsonl.gz",
+                                   r"^cannot read .+\(.+\)$", True, []),
+    "damaged gzipped JSON Lines": ("feed.jsonl.gz", _damaged_gzip(_jsonl(REC)), "feed.jsonl.gz",
+                                   r"^cannot read .+\(.+\)$", True, []),
+}
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "good.txt").write_text(GOOD, encoding="utf-8")
+    return site
+
+
+@pytest.mark.parametrize("kind", list(BAD_INPUTS))
+def test_bad_input_gets_one_warning_and_the_rest_is_read(folder: Path, kind: str) -> None:
+    name, content, where, reason, skipped, ids = BAD_INPUTS[kind]
+    (folder / name).write_bytes(content)
+    articles, problems = read(folder)
+    assert [(p.where, p.skipped) for p in problems] == [(where, skipped)]
+    assert re.search(reason, problems[0].reason), problems[0].reason
+    assert str(problems[0]) == f"{where}: {problems[0].reason}"
+    assert sorted(a.id for a in articles) == sorted(["good.txt", *ids])
+
+
+@pytest.mark.parametrize("kind", list(BAD_INPUTS))
+def test_bad_input_through_the_cli_is_warned_and_counted(folder: Path, kind: str) -> None:
+    name, content, where, _, skipped, ids = BAD_INPUTS[kind]
+    (folder / name).write_bytes(content)
+    result = CliRunner().invoke(cli, ["scan", str(folder), "--format", "json"], catch_exceptions=False)
+    assert result.exit_code == 0
+    warnings = [line for line in result.stderr.splitlines() if line.startswith("Warning:")]
+    assert len(warnings) == 1
+    assert warnings[0].startswith(f"Warning: {where}: ")
+    doc = json.loads(result.stdout)
+    assert doc["counts"]["articles"] == 1 + len(ids)
+    assert doc["counts"]["skipped"] == (1 if skipped else 0)
+    assert doc["counts"]["warnings"] == 1
+    assert [(p["where"], p["skipped"]) for p in doc["problems"]] == [(where, skipped)]
+
+
+def test_invalid_utf8_is_decoded_with_replacement_characters(folder: Path) -> None:
+    (folder / "latin1.txt").write_bytes("Caf\u00e9 prices\n\nCaf\u00e9 owners raised prices.\n".encode("latin-1"))
+    articles, _ = read(folder / "latin1.txt")
+    (article,) = articles
+    assert article.text == "Caf\ufffd prices\n\nCaf\ufffd owners raised prices.\n"
+
+
+def test_all_bad_inputs_at_once(folder: Path) -> None:
+    """One warning each, in one run, and the good article still read."""
+    for n, (name, content, *_rest) in enumerate(BAD_INPUTS.values()):
+        sub = folder / f"case{n:02d}"
+        sub.mkdir()
+        (sub / name).write_bytes(content)
+    articles, problems = read(folder)
+    assert len(problems) == len(BAD_INPUTS)
+    expected = sorted(f"case{n:02d}/{where}" for n, (_, _, where, *_rest) in enumerate(BAD_INPUTS.values()))
+    assert sorted(p.where for p in problems) == expected
+    assert "good.txt" in {a.id for a in articles}
+
+
+def test_unreadable_file(folder: Path) -> None:
+    secret = folder / "secret.txt"
+    secret.write_text(GOOD, encoding="utf-8")
+    secret.chmod(0)
+    try:
+        if os.access(secret, os.R_OK):
+            pytest.skip("running as a user who can read a chmod 000 file (root)")
+        articles, problems = read(folder)
+    finally:
+        secret.chmod(0o644)
+    assert [(p.where, p.reason, p.skipped) for p in problems] == [
+        ("secret.txt", "cannot read file (Permission denied)", True)]
+    assert [a.id for a in articles] == ["good.txt"]
+
+
+def test_dangling_link_is_an_unreadable_file(folder: Path) -> None:
+    """Runs as root too: a link to nothing cannot be read by anyone."""
+    (folder / "gone.txt").symlink_to(folder / "no-such-target.txt")
+    articles, problems = read(folder)
+    assert [(p.where, p.reason, p.skipped) for p in problems] == [
+        ("gone.txt", "cannot read file (No such file or directory)", True)]
+    assert [a.id for a in articles] == ["good.txt"]
+
+
+def test_line_numbers_stay_right_in_long_json_lines_files(folder: Path) -> None:
+    """Big files are cut into batches of lines; a bad line far down still gets its own number."""
+    lines = [json.dumps({"id": f"r{n}", "text": f"Record number {n} of the feed."}) for n in range(1, 701)]
+    lines[299] = "{broken"
+    lines[599] = json.dumps({"id": "r600"})
+    (folder / "big.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    articles, problems = read(folder / "big.jsonl")
+    assert [p.where for p in problems] == ["big.jsonl:300", "big.jsonl:600"]
+    assert len(articles) == 698
+    assert [a.order for a in articles] == list(range(698))
+
+
+# ---------------------------------------------------------------- inputs that are fine
+
+def _gz(path: Path, data: bytes) -> None:
+    path.write_bytes(gzip.compress(data))
+
+
+GZIPPED: dict[str, Callable[[Path], None]] = {
+    "story.txt.gz": lambda p: _gz(p, GOOD.encode()),
+    "page.html.gz": lambda p: _gz(p, b"<html><head><title>Copper firms</title>"
+                                     b'<meta property="og:site_name" content="Metal Bulletin"></head>'
+                                     b"<body><article><p>Copper firmed on the LME on Tuesday.</p></article>"
+                                     b"</body></html>"),
+    "record.json.gz": lambda p: _gz(p, json.dumps({**REC, "id": "ignored", "source": "Wire"}).encode()),
+    "feed.jsonl.gz": lambda p: _gz(p, _jsonl({"id": "z1", "text": "First gzipped record text."},
+                                             {"id": "z2", "text": "Second gzipped record text."})),
+}
+
+
+def test_gzipped_inputs_of_every_kind(folder: Path) -> None:
+    for name, make in GZIPPED.items():
+        make(folder / name)
+    articles, problems = read(folder)
+    assert problems == []
+    by_id = {a.id: a for a in articles}
+    # One-article files are named by their path; JSON Lines records by their own ids.
+    assert sorted(by_id) == ["good.txt", "page.html.gz", "record.json.gz", "story.txt.gz", "z1", "z2"]
+    assert by_id["story.txt.gz"].text == GOOD
+    assert by_id["page.html.gz"].title == "Copper firms"
+    assert by_id["page.html.gz"].source == "Metal Bulletin"
+    assert by_id["record.json.gz"].source == "Wire"
+
+
+def test_hidden_and_unknown_files_are_left_out_silently(folder: Path) -> None:
+    (folder / ".draft.txt").write_text(GOOD, encoding="utf-8")
+    (folder / "photo.jpg").write_bytes(b"\xff\xd8\xff\x00")
+    (folder / ".cache").mkdir()
+    (folder / ".cache" / "old.txt").write_text(GOOD, encoding="utf-8")
+    articles, problems = read(folder)
+    assert problems == []
+    assert [a.id for a in articles] == ["good.txt"]
+
+
+def test_a_file_named_explicitly_is_read_whatever_its_name(tmp_path: Path) -> None:
+    notes = tmp_path / "wire.dat"
+    notes.write_text(GOOD, encoding="utf-8")
+    articles, problems = read(notes)
+    assert problems == []
+    assert [a.title for a in articles] == ["Grain exports rise"]
+
+
+def test_ids_are_paths_relative_to_the_folder_and_group_is_the_first_folder(tmp_path: Path) -> None:
+    (tmp_path / "outlet" / "2025").mkdir(parents=True)
+    (tmp_path / "outlet" / "2025" / "story.txt").write_text(GOOD, encoding="utf-8")
+    articles, _ = read(tmp_path)
+    assert [(a.id, a.group) for a in articles] == [("outlet/2025/story.txt", "outlet")]
+
+
+def test_json_record_fields(tmp_path: Path) -> None:
+    record = {"title": "Copper firms", "text": REC["text"], "source": "Metal Bulletin",
+              "url": "https://example.com/copper", "published": "1987-04-07T10:00:00Z"}
+    (tmp_path / "copper.json").write_text(json.dumps(record), encoding="utf-8")
+    (article,) = read(tmp_path)[0]
+    assert (article.id, article.title, article.source, article.url, article.published) == (
+        "copper.json", "Copper firms", "Metal Bulletin", "https://example.com/copper", "1987-04-07T10:00:00Z")
+    assert article.group == "metal bulletin"
+
+
+def test_order_follows_the_paths_given(tmp_path: Path) -> None:
+    for name in ("b.txt", "a.txt"):
+        (tmp_path / name).write_text(GOOD, encoding="utf-8")
+    articles, _ = read(tmp_path / "b.txt", tmp_path / "a.txt")
+    assert [(Path(a.id).name, a.order) for a in articles] == [("b.txt", 0), ("a.txt", 1)]
+
+
+def test_missing_path_raises_input_error(tmp_path: Path) -> None:
+    from dedup import InputError
+
+    with pytest.raises(InputError, match="path does not exist"):
+        read(tmp_path / "nope")
