@@ -130,16 +130,29 @@ def _numbers(words: Sequence[str]) -> set[str]:
     return {w.lower() for w in words if is_number(w) or w.lower() in _NUMBER_WORDS}
 
 
-def _names(words: Sequence[str]) -> list[str]:
+_STOPWORDS = frozenset(
+    "a an the and or but of in on at to for from by with as is are was were be it its he she they we you i "
+    "this that these those there here his her their our your not no said says say will would can could "
+    "after before over under about into than then also".split())
+
+
+def _names(words: Sequence[str], *, caps: bool) -> list[str]:
+    """Capitalised words that may name someone (all-caps headline words only if ``caps``)."""
     return [w.lower() for w in words
-            if is_name(w) and not is_number(w) and w.lower() not in _CALENDAR and len(w) > 1]
+            if is_name(w) and not is_number(w) and len(w) > 1 and (caps or not w.isupper())
+            and w.lower() not in _CALENDAR and w.lower() not in _STOPWORDS]
 
 
-def _names_differ(xa: Sequence[str], xb: Sequence[str]) -> bool:
-    """Both sides name someone, and no name on one side is a spelling of one on the other."""
-    names_a, names_b = _names(xa), _names(xb)
-    return bool(names_a and names_b) and not any(
-        fuzz.ratio(x, y) >= _SPELLING_RATIO for x in names_a for y in names_b)
+def _names_differ(xa: Sequence[str], xb: Sequence[str], *, caps: bool = True) -> bool:
+    """Each side names someone the other side does not (allowing spelling variants)."""
+    names_a, names_b = _names(xa, caps=caps), _names(xb, caps=caps)
+    if not names_a or not names_b:
+        return False
+
+    def unmatched(xs: list[str], ys: list[str]) -> bool:
+        return any(all(fuzz.ratio(x, y) < _SPELLING_RATIO for y in ys) for x in xs)
+
+    return unmatched(names_a, names_b) and unmatched(names_b, names_a)
 
 
 def _lead_gap(xa: Sequence[str], xb: Sequence[str]) -> tuple[int, int]:
@@ -153,16 +166,21 @@ def _lead_gap(xa: Sequence[str], xb: Sequence[str]) -> tuple[int, int]:
         sa, sb = " ".join(xa).lower(), " ".join(xb).lower()
         if fuzz.ratio(sa, sb) >= _SPELLING_RATIO or sa.replace(" ", "") == sb.replace(" ", ""):
             return min(len(xa), len(xb)), 0
-    if _names_differ(xa[-_MAX_LEAD_GAP:], xb[-_MAX_LEAD_GAP:]):
+    # Headlines are often all capitals and rewritten: only names written in
+    # mixed case (the first sentence's "Amoco Corp said" / "Texaco Inc said") count.
+    if _names_differ(xa[-_MAX_LEAD_GAP:], xb[-_MAX_LEAD_GAP:], caps=False):
         return credit, 1
     return credit, 0
 
 
 def _gap(xa: Sequence[str], xb: Sequence[str]) -> tuple[int, int]:
     """(words credited as shared, conflicts) for one aligned gap between shared runs."""
-    if not xa or not xb or len(xa) > _MAX_GAP or len(xb) > _MAX_GAP:
+    if not xa or not xb:
         return 0, 0
     nums_a, nums_b = _numbers(xa), _numbers(xb)
+    if len(xa) > _MAX_GAP or len(xb) > _MAX_GAP:
+        # A rewritten passage: its figures conflict when neither side's are all in the other.
+        return 0, int(bool(nums_a and nums_b) and not (nums_a <= nums_b or nums_b <= nums_a))
     if nums_a and nums_b and nums_a != nums_b:  # "May 11" / "May one", "1.5 billion" / "two billion"
         return 0, 1
     sa, sb = " ".join(xa).lower(), " ".join(xb).lower()
