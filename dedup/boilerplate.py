@@ -23,7 +23,7 @@ from typing import Protocol
 import numpy as np
 
 from .config import Config
-from .document import Doc, Prepared
+from .document import CARRIED_AFTER, Doc, Prepared, is_headline
 
 _KEY_BITS = 48
 _KEY_MASK = (1 << _KEY_BITS) - 1
@@ -152,15 +152,28 @@ class BoilerplateStats:
 
 
 def strip(prepared: Prepared, stats: BoilerplateRule | None, config: Config) -> Doc:
-    """Drop boilerplate segments; keep the whole text if too little would remain."""
+    """Drop boilerplate segments, and other stories carried below this one.
+
+    A headline-like line after the story's first words starts another story
+    (a "related articles" block with full texts, as on the seed page): it and
+    what follows are dropped. If too little would remain, the whole text is kept.
+    """
     kept: list[str] = []
     removed: list[str] = []
-    for seg in prepared.segments:
+    head = 0
+    segments = prepared.segments
+    for n, seg in enumerate(segments):
         if stats is not None and stats.is_boilerplate(prepared.group, seg.key, config):
             removed.append(" ".join(seg.words))
+        elif head and len(kept) - head >= CARRIED_AFTER and is_headline(seg):
+            # Another story's headline below this one's body: a "related" block.
+            removed.extend(" ".join(s.words) for s in segments[n:])
+            break
         else:
             kept.extend(seg.words)
+            head = head or len(seg.words)
     if len(kept) < config.min_tokens:
         kept = [w for seg in prepared.segments for w in seg.words]
         removed = []
-    return Doc(prepared.id, tuple(kept), tuple(removed))
+        head = len(prepared.segments[0].words) if prepared.segments else 0
+    return Doc(prepared.id, tuple(kept), tuple(removed), head)

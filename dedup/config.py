@@ -62,8 +62,9 @@ class Config:
         boilerplate_min_docs: a text segment (line or sentence) seen in at least
             this many articles of one source is site chrome (3)...
         boilerplate_source_fraction: ...and in at least this share of the source's
-            articles (0.01), so that a source that runs one story several times
-            does not lose it.
+            articles (0.05), so that a story a source runs several times (or
+            keeps showing in its "related articles" blocks) is not taken for
+            chrome, while chrome, which is on most pages, still is.
         min_tokens: articles shorter than this after cleaning keep their
             uncleaned text for matching (8 words), so nothing is emptied out.
 
@@ -92,7 +93,7 @@ class Config:
     lead_slack: int = 25
     conflict_every: int = 60
     boilerplate_min_docs: int = 3
-    boilerplate_source_fraction: float = 0.01
+    boilerplate_source_fraction: float = 0.05
     min_tokens: int = 8
     link_fraction: float = 0.5
     window_seconds: float | None = None

@@ -11,7 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .article import Article
-from .normalise import normalise_text, segment_key, split_segments, words
+from .normalise import CALENDAR, normalise_text, segment_key, split_segments, strip_dateline, words
+
+CARRIED_AFTER = 30  # body words before a headline-like line can start another story
 
 _PREFIXES = ("update", "corrected", "refile", "rpt", "repeat", "urgent", "wrapup")
 
@@ -22,6 +24,7 @@ class Segment:
 
     key: int
     words: tuple[str, ...]
+    line: bool = False  # the segment is a whole line of the text (a headline, a table row)
 
 
 @dataclass(frozen=True)
@@ -40,11 +43,14 @@ class Doc:
     ``words`` keep their case (capitalised words and numbers are evidence when
     two short items differ); ``tokens`` are the same words lower-cased.
     ``removed`` holds the segments dropped as boilerplate, for ``explain``.
+    ``head`` is the length in words of the first segment kept, normally the
+    headline (0 when unknown).
     """
 
     id: str
     words: tuple[str, ...]
     removed: tuple[str, ...] = ()
+    head: int = 0
 
     @property
     def tokens(self) -> list[str]:
@@ -58,22 +64,30 @@ def prepare(article: Article) -> Prepared:
     JSON record (title apart from text) and an HTML page (title in the
     ``<h1>``) of the same story line up the same way.
     """
-    segs = [Segment(segment_key(w), tuple(w)) for w in map(words, split_segments(normalise_text(article.text))) if w]
+    segs = []
+    for n, line in enumerate(normalise_text(article.text).splitlines()):
+        if n < 12:
+            line = strip_dateline(line)
+        sentences = [w for w in map(words, split_segments(line)) if w]
+        segs.extend(Segment(segment_key(w), tuple(w), len(sentences) == 1) for w in sentences)
     if article.title:
-        title_words = words(normalise_text(article.title))
+        title_words = words(normalise_text(strip_site_name(article.title, article.source)))
         if title_words and not _starts_with_title(segs, title_words):
-            segs.insert(0, Segment(segment_key(title_words), tuple(title_words)))
+            segs.insert(0, Segment(segment_key(title_words), tuple(title_words), True))
     return Prepared(article.id, article.group, tuple(segs))
 
 
 def _starts_with_title(segs: list[Segment], title: list[str]) -> bool:
-    wanted = [w.lower() for w in title]
-    core = _strip_prefix(wanted)
-    for seg in segs[:6]:
-        have = [w.lower() for w in seg.words]
-        if have == wanted or _strip_prefix(have) == core or (len(core) >= 3 and _contains(have, core)):
-            return True
-    return False
+    """Whether the headline is already among the first words of the text."""
+    core = _strip_prefix([w.lower() for w in title])
+    if not core:
+        return True
+    head: list[str] = []
+    for seg in segs[:8]:
+        head.extend(w.lower() for w in seg.words)
+        if len(head) >= 80:
+            break
+    return _contains(head, core)
 
 
 def _strip_prefix(tokens: list[str]) -> list[str]:
@@ -88,3 +102,39 @@ def _strip_prefix(tokens: list[str]) -> list[str]:
 def _contains(have: list[str], core: list[str]) -> bool:
     n = len(core)
     return any(have[i:i + n] == core for i in range(len(have) - n + 1))
+
+
+def is_headline(seg: Segment) -> bool:
+    """A whole line that reads like a headline: 2-20 words, no closing
+    punctuation, written in capitals or Title Case.
+
+    >>> is_headline(Segment(0, ("FED", "OPPOSES", "CARD", "RATE", "CEILINGS"), True))
+    True
+    >>> is_headline(Segment(0, ("Ended", "March", "one"), True))
+    False
+    >>> is_headline(Segment(0, ("Shr", "12", "cts", "vs", "10", "cts"), True))
+    False
+    """
+    if not seg.line or not 2 <= len(seg.words) <= 20:
+        return False
+    alpha = [w for w in seg.words if w[:1].isalpha() and len(w) > 3 and w.lower() not in CALENDAR]
+    if len(alpha) < 3:
+        return False
+    return sum(1 for w in alpha if w[:1].isupper()) >= 0.7 * len(alpha)
+
+
+def strip_site_name(title: str, source: str | None) -> str:
+    """Drop a trailing "| Site Name" or "- Site Name" that names the article's source.
+
+    >>> strip_site_name("Wagner leaves Mali | The Daily Ledger", "The Daily Ledger")
+    'Wagner leaves Mali'
+    >>> strip_site_name("Oil prices - analysis", "The Daily Ledger")
+    'Oil prices - analysis'
+    """
+    if not source:
+        return title
+    for sep in (" | ", " - ", " — ", " – ", " :: "):
+        head, found, tail = title.rpartition(sep)
+        if found and head and tail.strip().lower() == source.strip().lower():
+            return head.rstrip()
+    return title

@@ -22,7 +22,7 @@ _TRANSLATE = str.maketrans({
 _SPACE_BEFORE_PUNCT = re.compile(r"[ \t]+([,.;:!?%)\]])")
 _DOUBLE_DASH = re.compile(r"\s*--+\s*")
 _SPACES = re.compile(r"[ \t\f\v]+")
-_SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=\S)")
+_SENTENCE_END = re.compile(r"(?<=[.!?])(?<!\b[A-Za-z]\.)[\"')\]]*\s+(?=\S)")  # not after "U.S." or "J."
 _WORD = re.compile(r"\w+")
 
 
@@ -46,6 +46,8 @@ def split_segments(text: str) -> list[str]:
 
     >>> split_segments("Title\\n\\nIt rained. Then it stopped!\\nSign up now.")
     ['Title', 'It rained.', 'Then it stopped!', 'Sign up now.']
+    >>> split_segments("U.S. farm plans. J. Smith said so.")
+    ['U.S. farm plans.', 'J. Smith said so.']
     """
     out: list[str] = []
     for line in text.splitlines():
@@ -53,6 +55,32 @@ def split_segments(text: str) -> list[str]:
         if line:
             out.extend(s.strip() for s in _SENTENCE_END.split(line) if s.strip())
     return out
+
+
+CALENDAR = frozenset(
+    ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "mon", "tue", "wed", "thu", "fri", "sat", "sun"])
+
+# A wire dateline opening the first paragraph: "NORTH CHICAGO, Ill., April 9 - ",
+# "DAKAR, Senegal (AP) - ". The place is in capitals; up to three comma-separated
+# parts (region, date) and an optional agency credit follow, then a dash.
+_DATELINE = re.compile(
+    r"^[A-Z][A-Z.'\- ]{1,40}(?:,\s*[A-Za-z0-9.' ]{1,30}){0,3}(?:\s*\([A-Za-z. ]{1,20}\))?\s+-\s+(?=\S)")
+
+
+def strip_dateline(line: str) -> str:
+    """Remove a wire dateline from the start of a (normalised) line.
+
+    >>> strip_dateline("NORTH CHICAGO, ILL., April 9 - Abbott Laboratories said")
+    'Abbott Laboratories said'
+    >>> strip_dateline("DAKAR, Senegal (AP) - The Russia-backed Wagner Group said")
+    'The Russia-backed Wagner Group said'
+    >>> strip_dateline("U.S. - Japan trade talks resume")
+    'U.S. - Japan trade talks resume'
+    """
+    m = _DATELINE.match(line)
+    if m is None or ("," not in m.group(0) and "(" not in m.group(0)):
+        return line
+    return line[m.end():]
 
 
 def words(segment: str) -> list[str]:

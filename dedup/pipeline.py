@@ -131,7 +131,7 @@ def _pass_read(task: Unit | list[Article]) -> tuple[list[Item], list[str], list[
         p = prepare(art)
         items.append(Item(art.id, art.title, art.source, art.url, art.published, 0, art.order))
         groups.append(art.group)
-        texts.append("\n".join(" ".join(s.words) for s in p.segments))
+        texts.append(_segments_text(p))
         keys.append(article_keys(p))
     return items, groups, texts, keys, problems
 
@@ -144,12 +144,26 @@ def _init_worker(state: dict[str, Any]) -> None:
     _STATE.update(state)
 
 
+def _segments_text(p: Prepared) -> str:
+    """Spool form of segments: one line per text line, sentences split by tabs."""
+    out: list[str] = []
+    for s in p.segments:
+        text = " ".join(s.words)
+        if s.line or not out:
+            out.append(text)
+        else:
+            out[-1] += "\t" + text
+    return "\n".join(out)
+
+
 def _prepared_from(ident: str, group: str, text: str) -> Prepared:
     segs = []
     for line in text.split("\n"):
-        if line:
-            words = line.split(" ")
-            segs.append(Segment(segment_key(words), tuple(words)))
+        sentences = line.split("\t")
+        for sentence in sentences:
+            if sentence:
+                words = sentence.split(" ")
+                segs.append(Segment(segment_key(words), tuple(words), len(sentences) == 1))
     return Prepared(ident, group, tuple(segs))
 
 
@@ -165,7 +179,7 @@ def _pass_fingerprint(task: tuple[int, list[str], list[str]]) -> tuple[np.ndarra
         full, lead = signatures(doc.tokens, config.shingle_size, config.lead_tokens, config.num_perm, config.seed)
         fulls.append(full)
         leads.append(lead)
-        texts.append(" ".join(doc.words))
+        texts.append(" ".join(doc.words[:doc.head]) + "\n" + " ".join(doc.words[doc.head:]))
         lengths.append(len(doc.words))
     if not fulls:
         return np.zeros((0, 0), dtype=np.uint32), texts, lengths
@@ -180,10 +194,20 @@ def _pass_verify(pairs: list[tuple[int, int]]) -> list[tuple[bool, float]]:
     times: np.ndarray = _STATE["times"]
     out = []
     for i, j in pairs:
-        a, b = reader.get(i).split(" "), reader.get(j).split(" ")
-        v = verify_words(a, b, _time_at(times, i), _time_at(times, j), config)
+        (a, head_a), (b, head_b) = _doc_words(reader.get(i)), _doc_words(reader.get(j))
+        v = verify_words(a, b, _time_at(times, i), _time_at(times, j), config, head_a, head_b)
         out.append((v.match, v.score))
     return out
+
+
+def _doc_words(text: str) -> tuple[list[str], int]:
+    """A spooled doc: its words and the length of its headline."""
+    head, _, rest = text.partition("\n")
+    words = head.split(" ") if head else []
+    n = len(words)
+    if rest:
+        words.extend(rest.split(" "))
+    return words, n
 
 
 def _time_at(times: np.ndarray, i: int) -> dt.datetime | None:
@@ -387,16 +411,16 @@ def _cluster_and_report(items: list[Item], pairs: list[tuple[int, int]], config:
 
 
 def verify_words(a: Sequence[str], b: Sequence[str], time_a: dt.datetime | None, time_b: dt.datetime | None,
-                 config: Config) -> Verdict:
+                 config: Config, head_a: int = 0, head_b: int = 0) -> Verdict:
     """Verify two cleaned word sequences, honouring the optional time window."""
     if config.window_seconds is not None and time_a is not None and time_b is not None:
         gap = abs((time_a - time_b).total_seconds())
         if gap > config.window_seconds:
             return Verdict(False, 0.0, 0.0, 0.0, 0, 0, 0, 0, "window",
                            f"published {gap / 3600:.1f} h apart, outside the time window")
-    return verify(a, b, config)
+    return verify(a, b, config, head_a, head_b)
 
 
 def verify_pair(a: Doc, b: Doc, time_a: dt.datetime | None, time_b: dt.datetime | None, config: Config) -> Verdict:
     """Verify two docs, honouring the optional time window."""
-    return verify_words(a.words, b.words, time_a, time_b, config)
+    return verify_words(a.words, b.words, time_a, time_b, config, a.head, b.head)

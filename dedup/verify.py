@@ -31,6 +31,7 @@ from rapidfuzz import fuzz
 from rapidfuzz.distance import Indel
 
 from .config import Config
+from .normalise import CALENDAR as _CALENDAR
 from .normalise import is_name, is_number
 
 _SPELLING_RATIO = 75.0  # rapidfuzz ratio at which two short word runs are spelling variants
@@ -53,23 +54,26 @@ class Verdict:
     reason: str
 
 
-def verify(words_a: Sequence[str], words_b: Sequence[str], config: Config) -> Verdict:
+def verify(words_a: Sequence[str], words_b: Sequence[str], config: Config, head_a: int = 0,
+           head_b: int = 0) -> Verdict:
     """Decide whether two word sequences (case kept) are copies of one story.
 
-    Symmetric: ``verify(a, b)`` and ``verify(b, a)`` give the same decision and score.
+    ``head_a``/``head_b`` are the lengths of their headlines (first segments),
+    0 if unknown. Symmetric: ``verify(a, b)`` and ``verify(b, a)`` give the same
+    decision and score.
     """
     la, lb = len(words_a), len(words_b)
     ta = [w.lower() for w in words_a]
     tb = [w.lower() for w in words_b]
     if (lb, tb) < (la, ta):  # one fixed order, so that the alignment (and verdict) is symmetric
-        v = _verify(words_b, words_a, tb, ta, config)
+        v = _verify(words_b, words_a, tb, ta, head_b, head_a, config)
         return Verdict(v.match, v.score, v.containment, v.overlap, v.shared, v.conflicts, v.start_b, v.start_a,
                        v.measure, v.reason)
-    return _verify(words_a, words_b, ta, tb, config)
+    return _verify(words_a, words_b, ta, tb, head_a, head_b, config)
 
 
-def _verify(words_a: Sequence[str], words_b: Sequence[str], ta: list[str], tb: list[str],
-            config: Config) -> Verdict:
+def _verify(words_a: Sequence[str], words_b: Sequence[str], ta: list[str], tb: list[str], head_a: int,
+            head_b: int, config: Config) -> Verdict:
     la, lb = len(words_a), len(words_b)
     if la == 0 or lb == 0:
         return Verdict(False, 0.0, 0.0, 0.0, 0, 0, 0, 0, "none", "an empty text")
@@ -104,6 +108,14 @@ def _verify(words_a: Sequence[str], words_b: Sequence[str], ta: list[str], tb: l
     if lead_aligned and containment >= config.containment_threshold:
         return Verdict(True, containment, containment, overlap, shared, conflicts, start_a, start_b, "containment",
                        f"{containment:.0%} of the shorter text is in the longer, both from the top")
+    # One text, headline included, carried further down the other page: a
+    # "related articles" block, not a copy (a write-thru shares the body only).
+    carried = (not lead_aligned and
+               ((start_a < head_a and start_b > config.lead_slack) or (start_b < head_b and start_a > config.lead_slack)))
+    if carried:
+        return Verdict(False, containment, containment, overlap, shared, conflicts, start_a, start_b, "carried",
+                       f"the whole of one text, headline included, appears from word {max(start_a, start_b)} "
+                       "of the other: a story carried further down the page, not a copy")
     if overlap >= config.overlap_threshold:
         return Verdict(True, containment, containment, overlap, shared, conflicts, start_a, start_b, "overlap",
                        f"{overlap:.0%} of both texts is shared")
@@ -116,13 +128,7 @@ def _verify(words_a: Sequence[str], words_b: Sequence[str], ta: list[str], tb: l
 
 
 _NUMBER_WORDS = frozenset(
-    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
-    "seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety hundred thousand "
-    "million billion trillion half quarter".split())
-_CALENDAR = frozenset(
-    "january february march april may june july august september october november december jan feb mar apr "
-    "jun jul aug sep sept oct nov dec monday tuesday wednesday thursday friday saturday sunday mon tue wed thu "
-    "fri sat sun".split())
+    ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety", "hundred", "thousand", "million", "billion", "trillion", "half", "quarter"])
 _MAX_LEAD_GAP = 30  # words of the leading gap (headline, dateline) searched for names
 
 
@@ -131,9 +137,7 @@ def _numbers(words: Sequence[str]) -> set[str]:
 
 
 _STOPWORDS = frozenset(
-    "a an the and or but of in on at to for from by with as is are was were be it its he she they we you i "
-    "this that these those there here his her their our your not no said says say will would can could "
-    "after before over under about into than then also".split())
+    ["a", "an", "the", "and", "or", "but", "of", "in", "on", "at", "to", "for", "from", "by", "with", "as", "is", "are", "was", "were", "be", "it", "its", "he", "she", "they", "we", "you", "i", "this", "that", "these", "those", "there", "here", "his", "her", "their", "our", "your", "not", "no", "said", "says", "say", "will", "would", "can", "could", "after", "before", "over", "under", "about", "into", "than", "then", "also"])
 
 
 def _names(words: Sequence[str], *, caps: bool) -> list[str]:
