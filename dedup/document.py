@@ -64,7 +64,7 @@ def prepare(article: Article) -> Prepared:
     JSON record (title apart from text) and an HTML page (title in the
     ``<h1>``) of the same story line up the same way.
     """
-    segs = []
+    segs: list[Segment] = []
     for n, line in enumerate(normalise_text(article.text).splitlines()):
         if n < 12:
             line = strip_dateline(line)

@@ -11,14 +11,43 @@ import hashlib
 import re
 import unicodedata
 
-_TRANSLATE = str.maketrans({
-    "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'", "\u00b4": "'", "`": "'",
-    "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u201f": '"', "\u2033": '"', "\u00ab": '"', "\u00bb": '"',
-    "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2014": "-", "\u2015": "-", "\u2212": "-",
-    "\u00a0": " ", "\u2009": " ", "\u200a": " ", "\u202f": " ", "\u3000": " ",
-    "\u200b": None, "\u200c": None, "\u200d": None, "\ufeff": None, "\u00ad": None,
-    "\u2022": " ", "\u00b7": " ",
-})
+_TRANSLATE = str.maketrans(
+    {
+        "\u2018": "'",
+        "\u2019": "'",
+        "\u201a": "'",
+        "\u201b": "'",
+        "\u2032": "'",
+        "\u00b4": "'",
+        "`": "'",
+        "\u201c": '"',
+        "\u201d": '"',
+        "\u201e": '"',
+        "\u201f": '"',
+        "\u2033": '"',
+        "\u00ab": '"',
+        "\u00bb": '"',
+        "\u2010": "-",
+        "\u2011": "-",
+        "\u2012": "-",
+        "\u2013": "-",
+        "\u2014": "-",
+        "\u2015": "-",
+        "\u2212": "-",
+        "\u00a0": " ",
+        "\u2009": " ",
+        "\u200a": " ",
+        "\u202f": " ",
+        "\u3000": " ",
+        "\u200b": None,
+        "\u200c": None,
+        "\u200d": None,
+        "\ufeff": None,
+        "\u00ad": None,
+        "\u2022": " ",
+        "\u00b7": " ",
+    }
+)
 _SPACE_BEFORE_PUNCT = re.compile(r"[ \t]+([,.;:!?%)\]])")
 _DOUBLE_DASH = re.compile(r"\s*--+\s*")
 _SPACES = re.compile(r"[ \t\f\v]+")
@@ -58,13 +87,54 @@ def split_segments(text: str) -> list[str]:
 
 
 CALENDAR = frozenset(
-    ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "mon", "tue", "wed", "thu", "fri", "sat", "sun"])
+    [
+        "january",
+        "february",
+        "march",
+        "april",
+        "may",
+        "june",
+        "july",
+        "august",
+        "september",
+        "october",
+        "november",
+        "december",
+        "jan",
+        "feb",
+        "mar",
+        "apr",
+        "jun",
+        "jul",
+        "aug",
+        "sep",
+        "sept",
+        "oct",
+        "nov",
+        "dec",
+        "monday",
+        "tuesday",
+        "wednesday",
+        "thursday",
+        "friday",
+        "saturday",
+        "sunday",
+        "mon",
+        "tue",
+        "wed",
+        "thu",
+        "fri",
+        "sat",
+        "sun",
+    ]
+)
 
 # A wire dateline opening the first paragraph: "NORTH CHICAGO, Ill., April 9 - ",
 # "DAKAR, Senegal (AP) - ". The place is in capitals; up to three comma-separated
 # parts (region, date) and an optional agency credit follow, then a dash.
 _DATELINE = re.compile(
-    r"^[A-Z][A-Z.'\- ]{1,40}(?:,\s*[A-Za-z0-9.' ]{1,30}){0,3}(?:\s*\([A-Za-z. ]{1,20}\))?\s+-\s+(?=\S)")
+    r"^[A-Z][A-Z.'\- ]{1,40}(?:,\s*[A-Za-z0-9.' ]{1,30}){0,3}(?:\s*\([A-Za-z. ]{1,20}\))?\s+-\s+(?=\S)"
+)
 
 
 def strip_dateline(line: str) -> str:
@@ -80,7 +150,7 @@ def strip_dateline(line: str) -> str:
     m = _DATELINE.match(line)
     if m is None or ("," not in m.group(0) and "(" not in m.group(0)):
         return line
-    return line[m.end():]
+    return line[m.end() :]
 
 
 def words(segment: str) -> list[str]:

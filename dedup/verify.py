@@ -54,8 +54,7 @@ class Verdict:
     reason: str
 
 
-def verify(words_a: Sequence[str], words_b: Sequence[str], config: Config, head_a: int = 0,
-           head_b: int = 0) -> Verdict:
+def verify(words_a: Sequence[str], words_b: Sequence[str], config: Config, head_a: int = 0, head_b: int = 0) -> Verdict:
     """Decide whether two word sequences (case kept) are copies of one story.
 
     ``head_a``/``head_b`` are the lengths of their headlines (first segments),
@@ -67,13 +66,21 @@ def verify(words_a: Sequence[str], words_b: Sequence[str], config: Config, head_
     tb = [w.lower() for w in words_b]
     if (lb, tb) < (la, ta):  # one fixed order, so that the alignment (and verdict) is symmetric
         v = _verify(words_b, words_a, tb, ta, head_b, head_a, config)
-        return Verdict(v.match, v.score, v.containment, v.overlap, v.shared, v.conflicts, v.start_b, v.start_a,
-                       v.measure, v.reason)
+        return Verdict(
+            v.match, v.score, v.containment, v.overlap, v.shared, v.conflicts, v.start_b, v.start_a, v.measure, v.reason
+        )
     return _verify(words_a, words_b, ta, tb, head_a, head_b, config)
 
 
-def _verify(words_a: Sequence[str], words_b: Sequence[str], ta: list[str], tb: list[str], head_a: int,
-            head_b: int, config: Config) -> Verdict:
+def _verify(
+    words_a: Sequence[str],
+    words_b: Sequence[str],
+    ta: list[str],
+    tb: list[str],
+    head_a: int,
+    head_b: int,
+    config: Config,
+) -> Verdict:
     la, lb = len(words_a), len(words_b)
     if la == 0 or lb == 0:
         return Verdict(False, 0.0, 0.0, 0.0, 0, 0, 0, 0, "none", "an empty text")
@@ -81,11 +88,11 @@ def _verify(words_a: Sequence[str], words_b: Sequence[str], ta: list[str], tb: l
     if not blocks:
         return Verdict(False, 0.0, 0.0, 0.0, 0, 0, la, lb, "none", "no shared run of words")
     shared = sum(blk.size for blk in blocks)
-    credit, conflicts = _lead_gap(words_a[:blocks[0].a], words_b[:blocks[0].b])
+    credit, conflicts = _lead_gap(words_a[: blocks[0].a], words_b[: blocks[0].b])
     shared += credit
     prev_a, prev_b = blocks[0].a + blocks[0].size, blocks[0].b + blocks[0].size
     for blk in blocks[1:]:
-        credit, conflict = _gap(words_a[prev_a:blk.a], words_b[prev_b:blk.b])
+        credit, conflict = _gap(words_a[prev_a : blk.a], words_b[prev_b : blk.b])
         shared += credit
         conflicts += conflict
         prev_a, prev_b = blk.a + blk.size, blk.b + blk.size
@@ -102,33 +109,113 @@ def _verify(words_a: Sequence[str], words_b: Sequence[str], ta: list[str], tb: l
     start_a, start_b = blocks[0].a, blocks[0].b
     allowed = shared // config.conflict_every
     if conflicts > allowed:
-        return Verdict(False, containment, containment, overlap, shared, conflicts, start_a, start_b, "conflict",
-                       f"{conflicts} differing numbers or names where {allowed} are tolerated")
+        return Verdict(
+            False,
+            containment,
+            containment,
+            overlap,
+            shared,
+            conflicts,
+            start_a,
+            start_b,
+            "conflict",
+            f"{conflicts} differing numbers or names where {allowed} are tolerated",
+        )
     lead_aligned = start_a <= config.lead_slack and start_b <= config.lead_slack
     if lead_aligned and containment >= config.containment_threshold:
-        return Verdict(True, containment, containment, overlap, shared, conflicts, start_a, start_b, "containment",
-                       f"{containment:.0%} of the shorter text is in the longer, both from the top")
+        return Verdict(
+            True,
+            containment,
+            containment,
+            overlap,
+            shared,
+            conflicts,
+            start_a,
+            start_b,
+            "containment",
+            f"{containment:.0%} of the shorter text is in the longer, both from the top",
+        )
     # One text, headline included, carried further down the other page: a
     # "related articles" block, not a copy (a write-thru shares the body only).
-    carried = (not lead_aligned and
-               ((start_a < head_a and start_b > config.lead_slack) or (start_b < head_b and start_a > config.lead_slack)))
+    carried = not lead_aligned and (
+        (start_a < head_a and start_b > config.lead_slack) or (start_b < head_b and start_a > config.lead_slack)
+    )
     if carried:
-        return Verdict(False, containment, containment, overlap, shared, conflicts, start_a, start_b, "carried",
-                       f"the whole of one text, headline included, appears from word {max(start_a, start_b)} "
-                       "of the other: a story carried further down the page, not a copy")
+        return Verdict(
+            False,
+            containment,
+            containment,
+            overlap,
+            shared,
+            conflicts,
+            start_a,
+            start_b,
+            "carried",
+            f"the whole of one text, headline included, appears from word {max(start_a, start_b)} "
+            "of the other: a story carried further down the page, not a copy",
+        )
     if overlap >= config.overlap_threshold:
-        return Verdict(True, containment, containment, overlap, shared, conflicts, start_a, start_b, "overlap",
-                       f"{overlap:.0%} of both texts is shared")
+        return Verdict(
+            True,
+            containment,
+            containment,
+            overlap,
+            shared,
+            conflicts,
+            start_a,
+            start_b,
+            "overlap",
+            f"{overlap:.0%} of both texts is shared",
+        )
     if not lead_aligned and containment >= config.containment_threshold:
-        reason = (f"{containment:.0%} of the shorter text is in the longer, but only from word "
-                  f"{max(start_a, start_b)} on: another story carried further down the page")
+        reason = (
+            f"{containment:.0%} of the shorter text is in the longer, but only from word "
+            f"{max(start_a, start_b)} on: another story carried further down the page"
+        )
     else:
         reason = f"only {containment:.0%} of the shorter text is shared"
     return Verdict(False, containment, containment, overlap, shared, conflicts, start_a, start_b, "none", reason)
 
 
 _NUMBER_WORDS = frozenset(
-    ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety", "hundred", "thousand", "million", "billion", "trillion", "half", "quarter"])
+    [
+        "zero",
+        "one",
+        "two",
+        "three",
+        "four",
+        "five",
+        "six",
+        "seven",
+        "eight",
+        "nine",
+        "ten",
+        "eleven",
+        "twelve",
+        "thirteen",
+        "fourteen",
+        "fifteen",
+        "sixteen",
+        "seventeen",
+        "eighteen",
+        "nineteen",
+        "twenty",
+        "thirty",
+        "forty",
+        "fifty",
+        "sixty",
+        "seventy",
+        "eighty",
+        "ninety",
+        "hundred",
+        "thousand",
+        "million",
+        "billion",
+        "trillion",
+        "half",
+        "quarter",
+    ]
+)
 _MAX_LEAD_GAP = 30  # words of the leading gap (headline, dateline) searched for names
 
 
@@ -137,14 +224,81 @@ def _numbers(words: Sequence[str]) -> set[str]:
 
 
 _STOPWORDS = frozenset(
-    ["a", "an", "the", "and", "or", "but", "of", "in", "on", "at", "to", "for", "from", "by", "with", "as", "is", "are", "was", "were", "be", "it", "its", "he", "she", "they", "we", "you", "i", "this", "that", "these", "those", "there", "here", "his", "her", "their", "our", "your", "not", "no", "said", "says", "say", "will", "would", "can", "could", "after", "before", "over", "under", "about", "into", "than", "then", "also"])
+    [
+        "a",
+        "an",
+        "the",
+        "and",
+        "or",
+        "but",
+        "of",
+        "in",
+        "on",
+        "at",
+        "to",
+        "for",
+        "from",
+        "by",
+        "with",
+        "as",
+        "is",
+        "are",
+        "was",
+        "were",
+        "be",
+        "it",
+        "its",
+        "he",
+        "she",
+        "they",
+        "we",
+        "you",
+        "i",
+        "this",
+        "that",
+        "these",
+        "those",
+        "there",
+        "here",
+        "his",
+        "her",
+        "their",
+        "our",
+        "your",
+        "not",
+        "no",
+        "said",
+        "says",
+        "say",
+        "will",
+        "would",
+        "can",
+        "could",
+        "after",
+        "before",
+        "over",
+        "under",
+        "about",
+        "into",
+        "than",
+        "then",
+        "also",
+    ]
+)
 
 
 def _names(words: Sequence[str], *, caps: bool) -> list[str]:
     """Capitalised words that may name someone (all-caps headline words only if ``caps``)."""
-    return [w.lower() for w in words
-            if is_name(w) and not is_number(w) and len(w) > 1 and (caps or not w.isupper())
-            and w.lower() not in _CALENDAR and w.lower() not in _STOPWORDS]
+    return [
+        w.lower()
+        for w in words
+        if is_name(w)
+        and not is_number(w)
+        and len(w) > 1
+        and (caps or not w.isupper())
+        and w.lower() not in _CALENDAR
+        and w.lower() not in _STOPWORDS
+    ]
 
 
 def _names_differ(xa: Sequence[str], xb: Sequence[str], *, caps: bool = True) -> bool:
