@@ -179,6 +179,25 @@ def run_profile(name: str, profile: Path, work: Path, synth: Path, score: Module
     return rows
 
 
+def code_version() -> str:
+    """Which dedup the subprocesses run: the commit of this checkout and whether its sources differ from it,
+    or the folder it is imported from when that is elsewhere (e.g. a PYTHONPATH export of another commit)."""
+    root = HERE.parent
+    spec = importlib.util.find_spec("dedup")
+    where = Path(spec.origin).resolve().parent if spec and spec.origin else None
+    if where != root / "dedup":
+        return f"the package in {where}"
+    try:
+        commit = subprocess.run(["git", "-C", str(root), "rev-parse", "--short", "HEAD"], capture_output=True,
+                                text=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--", "dedup"], capture_output=True,
+                               text=True, check=True).stdout.split("\n")
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown (not a git checkout)"
+    changed = [line[3:] for line in dirty if line.strip()]
+    return commit + (f" + uncommitted changes in {', '.join(changed)}" if changed else "")
+
+
 def table(rows: list[dict[str, Any]]) -> str:
     head = (f"{'profile':<13} {'articles':>8} | {'ARI':>6} {'P':>6} {'R':>6} {'F1':>6} {'time':>6} |"
             f" {'ARI':>6} {'P':>6} {'R':>6} {'F1':>6} {'time':>6}")
@@ -208,6 +227,7 @@ def main(argv: list[str] | None = None) -> int:
     synth, dev, score = need_bench()
     profiles = find_profiles(args.names + args.profiles, dev)
     rows: list[dict[str, Any]] = []
+    version = code_version()
     with tempfile.TemporaryDirectory(prefix="dedup-quality-") as tmp:
         work = args.keep or Path(tmp)
         work.mkdir(parents=True, exist_ok=True)
@@ -215,9 +235,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{name}: building and scanning...", file=sys.stderr, flush=True)
             rows.extend(run_profile(name, path, work, synth, score, args.jobs))
     if args.json:
-        print(json.dumps(rows, indent=1))
+        print(json.dumps({"dedup_version": version, "results": rows}, indent=1))
     else:
         print(table(rows))
+        print(f"dedup at {version}")
     return 0
 
 
