@@ -1,0 +1,577 @@
+"""Unit tests, one stage at a time: normalise, prepare, boilerplate, fingerprint,
+candidates, verify, cluster, canonical."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import random
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pytest
+from datasketch import MinHash, MinHashLSH
+
+from dedup import Article, Config
+from dedup.boilerplate import BoilerplateStats, strip
+from dedup.candidates import candidate_pairs
+from dedup.canonical import Candidate, choose
+from dedup.cluster import cluster, components
+from dedup.document import Doc, Prepared, prepare
+from dedup.fingerprint import (
+    estimate_jaccard,
+    minhash,
+    shingle_hashes,
+    signatures,
+    to_minhash,
+    token_hashes,
+)
+from dedup.normalise import normalise_text, segment_key, split_segments, words
+from dedup.pipeline import find_duplicates, verify_pair
+from dedup.verify import Verdict, verify
+
+DATA = Path(__file__).resolve().parent / "data"
+SAMPLES = Path(__file__).resolve().parent.parent / "samples"
+STORIES = {r["id"]: r for r in map(json.loads, (DATA / "reuters-stories.jsonl").read_text("utf-8").splitlines())}
+CONFIG = Config()
+
+
+def story(key: str) -> str:
+    """A stored Reuters story as a web page shows it: headline, then one line per paragraph."""
+    return STORIES[key]["title"] + "\n\n" + "\n".join(paragraphs(STORIES[key]["text"]))
+
+
+def paragraphs(text: str) -> list[str]:
+    """Reuters text is hard-wrapped; a paragraph starts with an indented line."""
+    out: list[str] = []
+    for line in text.splitlines():
+        if line.startswith("   ") or not out:
+            out.append(line.strip())
+        else:
+            out[-1] += " " + line.strip()
+    return out
+
+
+def doc(text: str, ident: str = "x", title: str | None = None, group: str = "") -> Doc:
+    return strip(prepare(Article(id=ident, text=text, title=title, group=group)), None, CONFIG)
+
+
+def w(text: str) -> list[str]:
+    return words(normalise_text(text))
+
+
+def check(a: str, b: str, config: Config = CONFIG) -> Verdict:
+    """The verification stage alone, on the normalised words of two texts."""
+    return verify(w(a), w(b), config)
+
+
+def together(*articles: dict[str, str]) -> bool:
+    """Whether the whole pipeline puts all the articles in one cluster."""
+    result = find_duplicates(list(articles))
+    return len({result.assignments[a["id"]].cluster for a in articles}) == 1
+
+
+# ---------------------------------------------------------------- normalise
+
+@pytest.mark.parametrize(("raw", "expected"), [
+    # the Hamilton Spectator copy on the seed page
+    ("Yevgeny Prigozhin , was killed", "Yevgeny Prigozhin, was killed"),
+    ("by Wagner mercenaries and the army .", "by Wagner mercenaries and the army."),
+    ("at our newsletter page .", "at our newsletter page."),
+    ("\u2018Mission accomplished.\u2019", "'Mission accomplished.'"),
+    ("\u201cMission accomplished,\u201d", '"Mission accomplished,"'),
+    ("DAKAR, Senegal (AP) \u2014 The Russia-backed", "DAKAR, Senegal (AP) - The Russia-backed"),
+    ("1987 -- the year", "1987 - the year"),
+    ("5\u00a0pct", "5 pct"),
+    ("state-\u00adcontrolled", "state-controlled"),
+    ("zero\u200bwidth", "zerowidth"),
+    ("\ufb01nance", "finance"),  # NFKC: the "fi" ligature
+    ("two  spaces\tand a tab", "two spaces and a tab"),
+])
+def test_normalise_text(raw: str, expected: str) -> None:
+    assert normalise_text(raw) == expected
+
+
+def test_normalise_keeps_line_breaks_and_case() -> None:
+    assert normalise_text("Title\n\nBody TEXT here .") == "Title\n\nBody TEXT here."
+
+
+def test_the_seed_copies_normalise_to_the_same_words() -> None:
+    hamilton = "But since the group's leader, Yevgeny Prigozhin , was killed in a plane crash"
+    hill = "But since the group\u2019s leader, Yevgeny Prigozhin, was killed in a plane crash"
+    assert words(normalise_text(hamilton)) == words(normalise_text(hill))
+
+
+def test_split_segments_cuts_lines_and_sentences() -> None:
+    text = ("logo\n\nThe story ends here. Error! Sorry, there was an error processing your request. "
+            "Want more of the latest from us? Sign up for more at our newsletter page.\n")
+    assert split_segments(text) == [
+        "logo", "The story ends here.", "Error!", "Sorry, there was an error processing your request.",
+        "Want more of the latest from us?", "Sign up for more at our newsletter page.",
+    ]
+
+
+def test_words_and_segment_keys() -> None:
+    assert words("U.S. oil-output rose 5.2%") == ["U", "S", "oil", "output", "rose", "5", "2"]
+    assert segment_key(["DOWNLOAD", "THE", "APP"]) == segment_key(["download", "the", "app"])
+    assert segment_key(["download", "the", "app"]) != segment_key(["download", "our", "app"])
+
+
+# ---------------------------------------------------------------- prepare
+
+def _flat(p: Prepared) -> list[str]:
+    return [w for s in p.segments for w in s.words]
+
+
+def test_prepare_puts_the_title_first_when_the_text_lacks_it() -> None:
+    p = prepare(Article(id="r", text="Copper firmed on Tuesday.", title="Copper firms"))
+    assert [list(s.words) for s in p.segments] == [["Copper", "firms"], ["Copper", "firmed", "on", "Tuesday"]]
+
+
+def test_prepare_does_not_repeat_a_title_the_text_starts_with() -> None:
+    p = prepare(Article(id="r", text="Copper firms\n\nCopper firmed on Tuesday.", title="Copper firms"))
+    assert _flat(p) == ["Copper", "firms", "Copper", "firmed", "on", "Tuesday"]
+
+
+def test_prepare_finds_the_title_under_an_update_prefix() -> None:
+    text = "Peru to maintain silver sales freeze\n\nLIMA, April 24 - Energy and mines minister said..."
+    p = prepare(Article(id="r", text=text, title="UPDATE 2-Peru to maintain silver sales freeze"))
+    assert _flat(p)[:6] == ["Peru", "to", "maintain", "silver", "sales", "freeze"]
+    assert "UPDATE" not in _flat(p)
+
+
+def test_prepare_finds_the_title_after_chrome() -> None:
+    """The Yahoo record on the seed page: source and time lines come before the headline."""
+    record = json.loads((SAMPLES / "yahoo" / "wagner-group-leaving-mali.json").read_text("utf-8"))
+    p = prepare(Article(id="y", text=record["text"], title=record["title"]))
+    assert _flat(p)[:1] == ["Yahoo"]
+    assert _flat(p).count("Wagner") == _flat(prepare(Article(id="y", text=record["text"]))).count("Wagner")
+
+
+def test_prepare_is_the_same_for_typographic_variants() -> None:
+    a = prepare(Article(id="a", text="\u201cNo,\u201d Miller said \u2014 firmly ."))
+    b = prepare(Article(id="b", text='"No," Miller said - firmly.'))
+    assert a.segments == b.segments
+
+
+# ---------------------------------------------------------------- boilerplate
+
+CHROME = ["DOWNLOAD THE APP", "Get Started Now: Download the App", "app-storeplay-store"]
+
+
+def _site_articles(group: str, n: int, chrome: Sequence[str] = CHROME) -> list[Prepared]:
+    keys = sorted(STORIES)
+    return [prepare(Article(id=f"{group}/{k}", text="\n".join([story(k), *chrome]), group=group)) for k in keys[:n]]
+
+
+def test_repeated_site_chrome_is_boilerplate() -> None:
+    prepared = _site_articles("yahoo", 3)
+    stats = BoilerplateStats.build(prepared)
+    docs = [strip(p, stats, CONFIG) for p in prepared]
+    for d, k in zip(docs, sorted(STORIES)):
+        assert d.removed == ("DOWNLOAD THE APP", "Get Started Now Download the App", "app storeplay store")
+        assert d.words == doc(story(k)).words  # exactly the story, as if it had no chrome
+
+
+def test_chrome_seen_in_too_few_articles_is_not_boilerplate() -> None:
+    prepared = _site_articles("yahoo", 2)  # boilerplate_min_docs is 3
+    stats = BoilerplateStats.build(prepared)
+    assert not any(stats.is_boilerplate("yahoo", s.key, CONFIG) for p in prepared for s in p.segments)
+
+
+def test_a_story_carried_by_many_sources_is_not_boilerplate() -> None:
+    """Counts are per source: the same text once each at three sites is a story, not chrome."""
+    text = story("reuters-2110")
+    prepared = [prepare(Article(id=f"{site}/x", text=text, group=site)) for site in ("a", "b", "c", "d")]
+    stats = BoilerplateStats.build(prepared)
+    assert not any(stats.is_boilerplate(p.group, s.key, CONFIG) for p in prepared for s in p.segments)
+    assert all(strip(p, stats, CONFIG) == strip(p, None, CONFIG) for p in prepared)
+
+
+def test_a_segment_is_counted_once_per_article() -> None:
+    repeated = "Advertisement\n" * 5
+    prepared = [prepare(Article(id=f"s/{n}", text=f"{repeated}Story number {n} of the day.", group="s"))
+                for n in range(2)]
+    stats = BoilerplateStats.build(prepared)
+    assert stats.segments[("s", segment_key(["Advertisement"]))] == 2
+    assert not stats.is_boilerplate("s", segment_key(["Advertisement"]), CONFIG)
+
+
+def test_source_fraction_raises_the_bar_for_big_sources() -> None:
+    config = Config(boilerplate_source_fraction=0.5)
+    prepared = _site_articles("big", 6, chrome=[])
+    extra = [prepare(Article(id=f"big/{n}", text=f"Brief number {n}.\nDOWNLOAD THE APP", group="big"))
+             for n in range(3)]
+    stats = BoilerplateStats.build(prepared + extra)
+    key = segment_key(["DOWNLOAD", "THE", "APP"])
+    assert not stats.is_boilerplate("big", key, config)  # 3 of 9 articles, under half
+    assert stats.is_boilerplate("big", key, CONFIG)  # 3 of 9, over 1 %
+
+
+def test_stripping_keeps_the_whole_text_when_too_little_would_remain() -> None:
+    prepared = [prepare(Article(id=f"s/{n}", text="Sign up now\nDOWNLOAD THE APP\nShort brief.", group="s"))
+                for n in range(3)]
+    stats = BoilerplateStats.build(prepared)
+    d = strip(prepared[0], stats, CONFIG)
+    assert list(d.words) == ["Sign", "up", "now", "DOWNLOAD", "THE", "APP", "Short", "brief"]
+    assert d.removed == ()
+
+
+def test_stats_merge_like_one_batch() -> None:
+    prepared = _site_articles("yahoo", 4) + _site_articles("hill", 3)
+    whole = BoilerplateStats.build(prepared)
+    merged = BoilerplateStats.build(prepared[:3])
+    merged.update(BoilerplateStats.build(prepared[3:]))
+    assert merged == whole
+    compact = whole.compact(CONFIG)
+    for p in prepared:
+        assert strip(p, compact, CONFIG) == strip(p, whole, CONFIG)
+
+
+# ---------------------------------------------------------------- fingerprint
+
+TOKENS = [w.lower() for w in words(normalise_text(story("reuters-4441")))]
+
+
+@pytest.mark.parametrize(("num_perm", "seed"), [(128, 1), (64, 7), (256, 42)])
+def test_signatures_are_datasketch_minhashes(num_perm: int, seed: int) -> None:
+    shingles = shingle_hashes(token_hashes(TOKENS), 3)
+    reference = MinHash(num_perm=num_perm, seed=seed, hashfunc=int)
+    reference.update_batch(shingles.tolist())
+    full, lead = signatures(TOKENS, 3, 40, num_perm, seed)
+    assert np.array_equal(full, reference.hashvalues)
+    lead_reference = MinHash(num_perm=num_perm, seed=seed, hashfunc=int)
+    lead_reference.update_batch(shingle_hashes(token_hashes(TOKENS[:40]), 3).tolist())
+    assert np.array_equal(lead, lead_reference.hashvalues)
+    assert to_minhash(full, seed).jaccard(reference) == 1.0
+
+
+def test_jaccard_estimate_agrees_with_datasketch() -> None:
+    other = TOKENS[:200] + [w.lower() for w in words(normalise_text(story("reuters-2110")))]
+    a = minhash(shingle_hashes(token_hashes(TOKENS), 3), 128, 1)
+    b = minhash(shingle_hashes(token_hashes(other), 3), 128, 1)
+    ma, mb = MinHash(num_perm=128, hashfunc=int), MinHash(num_perm=128, hashfunc=int)
+    ma.update_batch(shingle_hashes(token_hashes(TOKENS), 3).tolist())
+    mb.update_batch(shingle_hashes(token_hashes(other), 3).tolist())
+    assert estimate_jaccard(a, b) == pytest.approx(ma.jaccard(mb))
+    assert 0.2 < estimate_jaccard(a, b) < 0.6
+
+
+def test_shingles() -> None:
+    hashes = token_hashes(["a", "b", "c", "d", "e"])
+    assert len(shingle_hashes(hashes, 3)) == 3
+    assert len(shingle_hashes(hashes[:2], 3)) == 1  # a text shorter than a shingle is one shingle
+    assert len(shingle_hashes(hashes[:0], 3)) == 0
+    # a run of words hashes the same wherever it occurs
+    other = token_hashes(["x", "b", "c", "d"])
+    assert shingle_hashes(hashes, 3)[1] == shingle_hashes(other, 3)[1]
+    assert shingle_hashes(hashes, 3)[0] != shingle_hashes(other, 3)[0]
+
+
+def test_empty_text_signature_is_datasketch_empty() -> None:
+    assert np.array_equal(minhash(shingle_hashes(token_hashes([]), 3), 128, 1), MinHash(num_perm=128).hashvalues)
+
+
+# ---------------------------------------------------------------- candidates
+
+def _sigs(texts: Sequence[str], config: Config = CONFIG) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    full, lead = [], []
+    for t in texts:
+        f, ld = signatures(doc(t).tokens, config.shingle_size, config.lead_tokens, config.num_perm, config.seed)
+        full.append(f)
+        lead.append(ld)
+    return full, lead
+
+
+def test_candidates_find_copies_and_truncated_copies_only() -> None:
+    full_text = story("reuters-4441")
+    paras = paragraphs(STORIES["reuters-4441"]["text"])
+    texts = [
+        full_text,
+        "Farm Credit News\n" + full_text.replace("900 mln", "900 million") + "\nSubscribe to our newsletter",
+        STORIES["reuters-4441"]["title"] + "\n" + "\n".join(paras[:2]) + "\nRead more",
+        story("reuters-2110"),
+        story("reuters-9134"),
+    ]
+    pairs = candidate_pairs(*_sigs(texts), CONFIG)
+    assert {(0, 1), (0, 2), (1, 2)} <= pairs
+    assert not any(3 in p or 4 in p for p in pairs)
+
+
+def _variants(seed: int) -> list[list[str]]:
+    """Word lists at many levels of similarity to each other."""
+    rng = random.Random(seed)
+    base = [w.lower() for k in sorted(STORIES) for w in words(STORIES[k]["text"])]
+    out = []
+    for n in range(30):
+        start = rng.randrange(0, len(base) - 300)
+        text = base[start:start + 200]
+        for _ in range(rng.randrange(0, 60)):
+            text[rng.randrange(len(text))] = rng.choice(base)
+        out.append(text)
+        if n % 3 == 0:
+            out.append(text[rng.randrange(0, 40):])
+    return out
+
+
+@pytest.mark.parametrize("threshold", [0.3, 0.5, 0.8])
+def test_candidates_are_datasketch_lsh_candidates(threshold: float) -> None:
+    config = Config(lsh_threshold=threshold, lead_lsh_threshold=threshold)
+    sigs = [minhash(shingle_hashes(token_hashes(t), 3), config.num_perm, config.seed) for t in _variants(5)]
+    lsh = MinHashLSH(threshold=threshold, num_perm=config.num_perm)
+    for i, s in enumerate(sigs):
+        lsh.insert(i, to_minhash(s, config.seed))
+    expected = {(min(i, j), max(i, j)) for i, s in enumerate(sigs) for j in lsh.query(to_minhash(s, config.seed))
+                if i != j}
+    assert candidate_pairs(sigs, sigs, config) == expected
+    assert expected  # the variants do collide
+
+
+# ---------------------------------------------------------------- verify
+
+def test_truncated_copy_is_contained() -> None:
+    text = STORIES["reuters-4441"]["text"]
+    excerpt = (STORIES["reuters-4441"]["title"] + "\n" + "\n".join(paragraphs(text)[:3])
+               + "\nRead more: U.S. farm credit loss put at 900 mln in 1st half")
+    v = check(excerpt, story("reuters-4441"))
+    assert v.match and v.measure == "containment"
+    assert v.containment >= CONFIG.containment_threshold
+    assert v.overlap < CONFIG.overlap_threshold  # judged on overlap alone it would fail
+    assert (v.start_a, v.start_b) == (0, 0)
+
+
+def test_page_carrying_a_story_in_a_related_block_is_not_a_copy() -> None:
+    """As on the seed page: the page's own story first, then other stories in full."""
+    page = "\n".join([story("reuters-9134"), "Related Articles", story("reuters-2924"), story("reuters-4441")])
+    v = check(story("reuters-4441"), page)
+    assert not v.match
+    assert v.containment > 0.95  # wholly there...
+    assert v.start_b > CONFIG.lead_slack  # ...but only further down
+    assert v.overlap < CONFIG.overlap_threshold
+
+
+def test_related_block_page_stays_apart_through_the_pipeline() -> None:
+    page = "\n".join([story("reuters-9134"), "Related Articles", story("reuters-2924"), story("reuters-4441")])
+    assert not together({"id": "page", "text": page, "source": "Tokyo Daily"},
+                        {"id": "story", "text": story("reuters-4441"), "source": "Reuters"})
+    assert together({"id": "page", "text": page, "source": "Tokyo Daily"},
+                    {"id": "own", "text": story("reuters-9134"), "source": "Reuters"})
+
+
+def test_short_page_carrying_a_longer_related_story_stays_apart() -> None:
+    """The carried story is most of this page (~80 %, over the overlap threshold)."""
+    page = "\n".join([story("reuters-3498"), "Related Articles", story("reuters-4441")])
+    assert check(story("reuters-4441"), page).overlap > CONFIG.overlap_threshold
+    assert not together({"id": "page", "text": page, "source": "Seoul Wire"},
+                        {"id": "story", "text": story("reuters-4441"), "source": "Reuters"})
+
+
+def test_write_thru_with_a_new_lead_matches_on_overlap() -> None:
+    paras = paragraphs(STORIES["reuters-4441"]["text"])
+    new_lead = ("Lawmakers were told on Thursday that the cooperative lending network "
+                "serving American growers faces steep losses in coming months, and that Congress should move "
+                "quickly on legislation to shore it up before spring planting begins.")
+    rewrite = "\n".join([new_lead, *paras[1:]])
+    v = check("\n".join(paras), rewrite)
+    assert v.match and v.measure == "overlap"
+    assert max(v.start_a, v.start_b) > CONFIG.lead_slack
+
+
+KEMPER = ("KEMPER CORP <KEMC> REGULAR PAYOUT SET\n\nLONG GROVE, ILL., March 5 - Qtly div 15 cts vs 15 cts "
+          "previously\n    Pay May 29\n    Record May Eight")
+WALLACE = ("WALLACE COMPUTER SERVICES INC <WCS> DIVIDEND\n\nHILLSIDE, ILL., March 11 - Qtly div 15 cts vs 15 cts "
+           "previously\n    Pay June 19\n    Record June One")
+TELECREDIT = ("TELECREDIT INC <TCRD> 3RD QTR JAN 31 NET\n\nLOS ANGELES, March 2 - Shr 32 cts vs 22 cts\n"
+              "Net 3,454,000 vs 2,224,000\nRevs 33.2 mln vs 28.1 mln\nNine mths\nShr 64 cts vs 38 cts\n"
+              "Net 6,935,000 vs 3,877,000\nRevs 86.8 mln vs 70.9 mln")
+SYSTEMATICS = ("SYSTEMATICS INC <SYST> 3RD QTR FEB 28 NET\n\nLITTLE ROCK, Ark., March 17 - Shr 33 cts vs 27 cts\n"
+               "Net 3,588,000 vs 2,981,000\nRevs 37.8 mln vs 31.6 mln\nNine mths\nShr 72 cts vs 76 cts\n"
+               "Net 7,843,000 vs 8,344,000\nRevs 103.3 mln vs 90.8 mln")
+
+
+@pytest.mark.parametrize(("a", "b"), [(KEMPER, WALLACE), (TELECREDIT, SYSTEMATICS)], ids=["dividends", "earnings"])
+def test_template_items_of_different_companies_conflict(a: str, b: str) -> None:
+    v = check(a, b)
+    assert not v.match
+    assert v.conflicts >= 1
+
+
+def test_same_payout_with_another_date_conflicts() -> None:
+    """Same company, same words, another pay date: not the same notice."""
+    v = check(KEMPER, KEMPER.replace("Pay May 29", "Pay June 19"))
+    assert not v.match and v.measure == "conflict"
+
+
+@pytest.mark.parametrize("item", [KEMPER, TELECREDIT], ids=["dividend", "earnings"])
+def test_a_refiled_template_item_matches(item: str) -> None:
+    v = check(item, "REFILE-" + item.replace(" - ", " -- "))
+    assert v.match
+
+
+def test_one_corrected_figure_in_a_long_story_is_tolerated() -> None:
+    text = story("reuters-4441")
+    corrected = text.replace("about 900 mln dlrs", "about 950 mln dlrs")
+    assert corrected != text
+    v = check(text, corrected)
+    assert v.match
+    assert v.conflicts == 1
+
+
+def test_different_stories_do_not_match() -> None:
+    v = check(story("reuters-4441"), story("reuters-2110"))
+    assert not v.match
+
+
+def test_empty_text_never_matches() -> None:
+    assert not verify([], w(story("reuters-2110")), CONFIG).match
+    assert not verify([], [], CONFIG).match
+
+
+PAIRS = [
+    (story("reuters-4441"), "Farm news\n" + story("reuters-4441")),
+    (story("reuters-4441"), "\n".join(paragraphs(STORIES["reuters-4441"]["text"])[:3])),
+    (KEMPER, WALLACE),
+    (TELECREDIT, SYSTEMATICS),
+    (story("reuters-9134"), story("reuters-9134") + "\nRelated Articles\n" + story("reuters-2924")),
+    (story("reuters-2110"), story("reuters-16005")),
+]
+
+
+@pytest.mark.parametrize(("a", "b"), PAIRS)
+def test_verify_is_symmetric(a: str, b: str) -> None:
+    ab = verify(w(a), w(b), CONFIG)
+    ba = verify(w(b), w(a), CONFIG)
+    assert (ab.match, ab.score, ab.containment, ab.overlap, ab.shared, ab.conflicts, ab.measure) == (
+        ba.match, ba.score, ba.containment, ba.overlap, ba.shared, ba.conflicts, ba.measure)
+    assert (ab.start_a, ab.start_b) == (ba.start_b, ba.start_a)
+
+
+def test_time_window() -> None:
+    text = story("reuters-4441")
+    t0 = dt.datetime(1987, 3, 12, tzinfo=dt.UTC)
+    config = Config(window_seconds=3 * 86400)
+    assert verify_pair(doc(text), doc(text), t0, t0 + dt.timedelta(days=2), config).match
+    far = verify_pair(doc(text), doc(text), t0, t0 + dt.timedelta(days=4), config)
+    assert not far.match and far.measure == "window"
+    assert verify_pair(doc(text), doc(text), t0, None, config).match  # no date: no window
+
+
+# ---------------------------------------------------------------- cluster
+
+def run_cluster(n: int, matches: set[tuple[int, int]], candidates: Sequence[tuple[int, int]],
+                keys: Sequence[str] | None = None, link_fraction: float = 0.5) -> list[tuple[int, ...]]:
+    """Cluster with a verifier that says "match" exactly for ``matches``."""
+    verdicts: dict[tuple[int, int], tuple[bool, float]] = {}
+    asked: list[tuple[int, int]] = []
+
+    def verify_many(pairs: Sequence[tuple[int, int]], label: str | None) -> None:
+        for i, j in pairs:
+            pair = (min(i, j), max(i, j))
+            asked.append(pair)
+            if pair not in verdicts:
+                verdicts[pair] = (pair in matches, 0.9 if pair in matches else 0.1)
+
+    keys = keys or [f"id{i:02d}" for i in range(n)]
+    groups = cluster(n, sorted(candidates), verify_many, verdicts, keys, link_fraction)
+    assert sorted(m for g in groups for m in g.members) == list(range(n))  # a partition
+    return sorted(g.members for g in groups)
+
+
+def _all_pairs(members: Sequence[int]) -> set[tuple[int, int]]:
+    return {(a, b) for a in members for b in members if a < b}
+
+
+def test_two_tight_groups_joined_by_one_link_stay_two_clusters() -> None:
+    matches = _all_pairs([0, 1, 2]) | _all_pairs([3, 4, 5]) | {(2, 3)}
+    assert run_cluster(6, matches, sorted(matches)) == [(0, 1, 2), (3, 4, 5)]
+
+
+def test_a_chain_does_not_glue_its_ends() -> None:
+    chain = {(i, i + 1) for i in range(7)}
+    clusters = run_cluster(8, chain, sorted(chain))
+    assert max(len(c) for c in clusters) <= 3
+    assert not any(0 in c and 7 in c for c in clusters)
+
+
+def test_members_are_verified_with_each_other_not_only_along_candidates() -> None:
+    """LSH missed pair (0, 2); linkage checks it and the three copies form one cluster."""
+    matches = _all_pairs([0, 1, 2])
+    assert run_cluster(3, matches, [(0, 1), (1, 2)]) == [(0, 1, 2)]
+
+
+def test_unverified_candidates_leave_singletons() -> None:
+    assert run_cluster(3, set(), [(0, 1), (1, 2)]) == [(0,), (1,), (2,)]
+
+
+def test_clusters_do_not_depend_on_candidate_order_or_numbering() -> None:
+    matches = _all_pairs([0, 1, 2]) | _all_pairs([3, 4, 5]) | {(2, 3), (1, 4)}
+    expected = run_cluster(6, matches, sorted(matches))
+    rng = random.Random(1)
+    for _ in range(5):
+        perm = list(range(6))
+        rng.shuffle(perm)
+        renamed = {(min(perm[a], perm[b]), max(perm[a], perm[b])) for a, b in matches}
+        keys = [""] * 6
+        for old, new in enumerate(perm):
+            keys[new] = f"id{old:02d}"
+        got = run_cluster(6, renamed, sorted(renamed, reverse=True), keys)
+        back = sorted(tuple(sorted(perm.index(m) for m in c)) for c in got)
+        assert back == expected
+
+
+def test_components() -> None:
+    assert sorted(components(5, [(0, 1), (3, 4), (1, 0)])) == [[0, 1], [2], [3, 4]]
+
+
+def test_group_strength_figures() -> None:
+    verdicts: dict[tuple[int, int], tuple[bool, float]] = {}
+    scores = {(0, 1): 0.95, (0, 2): 0.8, (1, 2): 0.9}
+
+    def verify_many(pairs: Sequence[tuple[int, int]], label: str | None) -> None:
+        for pair in pairs:
+            verdicts.setdefault(pair, (True, scores[pair]))
+
+    (group,) = cluster(3, [(0, 1), (1, 2)], verify_many, verdicts, ["a", "b", "c"], 0.5)
+    assert group.members == (0, 1, 2)
+    assert group.weakest_link == 0.9  # of the strongest tree: 0.95 and 0.9
+    assert group.mean_similarity == pytest.approx((0.95 + 0.8 + 0.9) / 3, abs=1e-4)
+
+
+# ---------------------------------------------------------------- canonical
+
+T = dt.datetime(2025, 6, 6, 16, 0, tzinfo=dt.UTC)
+MEMBERS = [
+    Candidate("hamilton", "Hamilton Spectator", T + dt.timedelta(minutes=31), 759, 0),
+    Candidate("hill", "The Hill", None, 728, 1),
+    Candidate("yahoo", "Yahoo", T + dt.timedelta(minutes=27), 723, 2),
+]
+
+
+@pytest.mark.parametrize(("policy", "expected"), [("earliest", "yahoo"), ("longest", "hamilton"),
+                                                  ("first", "hamilton")])
+def test_canonical_policies(policy: str, expected: str) -> None:
+    assert choose(MEMBERS, Config(canonical=policy)).id == expected  # type: ignore[arg-type]
+    assert choose(list(reversed(MEMBERS)), Config(canonical=policy)).id == expected  # type: ignore[arg-type]
+
+
+def test_undated_members_come_after_dated_ones() -> None:
+    undated = [Candidate("a", None, None, 900, 0), Candidate("b", None, T, 100, 1)]
+    assert choose(undated, Config()).id == "b"
+
+
+def test_ties_are_broken_by_length_then_id() -> None:
+    tied = [Candidate("b", None, T, 500, 0), Candidate("a", None, T, 500, 1), Candidate("c", None, T, 600, 2)]
+    assert choose(tied, Config()).id == "c"
+    assert choose(tied[:2], Config()).id == "a"
+    assert choose(tied[:2], Config(canonical="longest")).id == "a"
+
+
+@pytest.mark.parametrize(("prefer", "expected"), [
+    (("The Hill",), "hill"),
+    (("the hill ",), "hill"),
+    (("Nobody", "Hamilton Spectator", "Yahoo"), "hamilton"),
+    (("Nobody",), "yahoo"),
+])
+def test_preferred_sources(prefer: tuple[str, ...], expected: str) -> None:
+    assert choose(MEMBERS, Config(prefer_sources=prefer)).id == expected
