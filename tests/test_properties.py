@@ -1,0 +1,217 @@
+"""Invariants, checked with Hypothesis: an article matches itself, verification
+is symmetric, clustering does not depend on input order, normalisation is
+idempotent."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from dedup import Config, find_duplicates
+from dedup.normalise import normalise_text, words
+from dedup.verify import Verdict, verify
+
+DATA = Path(__file__).resolve().parent / "data"
+STORIES = [json.loads(line) for line in (DATA / "reuters-stories.jsonl").read_text("utf-8").splitlines()]
+CONFIG = Config()
+
+# Real words of the stored stories, names and figures included ("Sumita", "45", "FECOM").
+VOCABULARY = sorted({w for s in STORIES for w in words(normalise_text(s["title"] + " " + s["text"]))})
+word_lists = st.lists(st.sampled_from(VOCABULARY), min_size=CONFIG.min_block, max_size=200)
+
+# Hypothesis draws no timing-sensitive behaviour here; the deadline is off so slow machines do not fail.
+PROPERTY = settings(deadline=None, max_examples=100, suppress_health_check=[HealthCheck.too_slow])
+
+
+def paragraphs(text: str) -> list[str]:
+    out: list[str] = []
+    for line in text.splitlines():
+        if line.startswith("   ") or not out:
+            out.append(line.strip())
+        else:
+            out[-1] += " " + line.strip()
+    return out
+
+
+# ---------------------------------------------------------------- an article matches itself
+
+@PROPERTY
+@given(word_lists)
+def test_words_match_themselves(ws: list[str]) -> None:
+    v = verify(ws, list(ws), CONFIG)
+    assert v.match
+    assert v.containment == v.overlap == 1.0
+    assert v.conflicts == 0
+
+
+@st.composite
+def article_texts(draw: st.DrawFn) -> str:
+    """A headline and paragraphs of real words, or a stored story, lightly cut."""
+    if draw(st.booleans()):
+        story = draw(st.sampled_from(STORIES))
+        paras = paragraphs(story["text"])
+        keep = draw(st.integers(1, len(paras)))
+        return story["title"] + "\n\n" + "\n".join(paras[:keep])
+    lines = draw(st.lists(st.lists(st.sampled_from(VOCABULARY), min_size=1, max_size=40), min_size=1, max_size=8))
+    text = "\n".join(" ".join(line) for line in lines)
+    return text if len(words(text)) >= CONFIG.min_block else text + " and so on"
+
+
+@PROPERTY
+@given(article_texts(), st.sampled_from(["", "Reuters", "Yahoo"]))
+def test_an_article_and_its_exact_copy_form_one_cluster(text: str, source: str) -> None:
+    result = find_duplicates([{"id": "original", "text": text, "source": source},
+                              {"id": "copy", "text": text, "source": "Another Site"}])
+    assert result.assignments["original"].cluster == result.assignments["copy"].cluster
+
+
+# ---------------------------------------------------------------- verify is symmetric
+
+@st.composite
+def related_pairs(draw: st.DrawFn) -> tuple[list[str], list[str]]:
+    """A word list and an edited version of it: cut, extended, rewritten in places."""
+    a = draw(word_lists)
+    b = list(a)
+    for _ in range(draw(st.integers(0, 6))):
+        op = draw(st.sampled_from(["delete", "insert", "replace", "truncate", "prepend"]))
+        if op == "delete" and b:
+            i = draw(st.integers(0, len(b) - 1))
+            del b[i:i + draw(st.integers(1, 10))]
+        elif op == "insert":
+            i = draw(st.integers(0, len(b)))
+            b[i:i] = draw(st.lists(st.sampled_from(VOCABULARY), min_size=1, max_size=10))
+        elif op == "replace" and b:
+            b[draw(st.integers(0, len(b) - 1))] = draw(st.sampled_from(VOCABULARY))
+        elif op == "truncate" and b:
+            b = b[:draw(st.integers(0, len(b)))]
+        elif op == "prepend":
+            b = draw(st.lists(st.sampled_from(VOCABULARY), min_size=1, max_size=40)) + b
+    return a, b
+
+
+def _swapped(v: Verdict) -> tuple[object, ...]:
+    return (v.match, v.score, v.containment, v.overlap, v.shared, v.conflicts, v.start_b, v.start_a, v.measure)
+
+
+def _plain(v: Verdict) -> tuple[object, ...]:
+    return (v.match, v.score, v.containment, v.overlap, v.shared, v.conflicts, v.start_a, v.start_b, v.measure)
+
+
+@PROPERTY
+@given(related_pairs())
+def test_verify_is_symmetric_on_edited_copies(pair: tuple[list[str], list[str]]) -> None:
+    a, b = pair
+    assert _plain(verify(a, b, CONFIG)) == _swapped(verify(b, a, CONFIG))
+
+
+@PROPERTY
+@given(word_lists, word_lists)
+def test_verify_is_symmetric_on_unrelated_texts(a: list[str], b: list[str]) -> None:
+    assert _plain(verify(a, b, CONFIG)) == _swapped(verify(b, a, CONFIG))
+
+
+# ---------------------------------------------------------------- clustering and input order
+
+def _pool() -> list[dict[str, str]]:
+    """Copies, excerpts, a related-block page, template items and unrelated stories."""
+    by_id = {s["id"]: s for s in STORIES}
+    out: list[dict[str, str]] = []
+    for s in STORIES:
+        text = s["title"] + "\n\n" + "\n".join(paragraphs(s["text"]))
+        out.append({"id": s["id"], "text": text, "source": "Reuters", "published": s["published"]})
+    farm = by_id["reuters-4441"]
+    farm_paras = paragraphs(farm["text"])
+    out += [
+        {"id": "farm-copy", "text": "logo\n" + farm["title"] + "\n" + "\n".join(farm_paras) + "\nDOWNLOAD THE APP",
+         "source": "Farm Daily"},
+        {"id": "farm-excerpt", "text": farm["title"] + "\n" + "\n".join(farm_paras[:3]) + "\nRead more",
+         "source": "Digest", "published": "1987-03-12T16:00:00Z"},
+        {"id": "farm-curly", "text": (farm["title"] + "\n" + "\n".join(farm_paras)).replace('"', "\u201c"),
+         "source": "Ag Weekly", "published": "1987-03-12T15:10:00Z"},
+        {"id": "related-page", "source": "Tokyo Daily",
+         "text": "\n".join([by_id["reuters-9134"]["title"], *paragraphs(by_id["reuters-9134"]["text"]),
+                            "Related Articles", farm["title"], *farm_paras])},
+        {"id": "div-kemper", "source": "Reuters", "text": "KEMPER CORP <KEMC> REGULAR PAYOUT SET\n\nLONG GROVE, "
+         "ILL., March 5 - Qtly div 15 cts vs 15 cts previously\nPay May 29\nRecord May Eight"},
+        {"id": "div-wallace", "source": "Reuters", "text": "WALLACE COMPUTER SERVICES INC <WCS> DIVIDEND\n\n"
+         "HILLSIDE, ILL., March 11 - Qtly div 15 cts vs 15 cts previously\nPay June 19\nRecord June One"},
+        {"id": "div-kemper-refile", "source": "Wire Two", "text": "REFILE-KEMPER CORP <KEMC> REGULAR PAYOUT SET"
+         "\n\nLONG GROVE, ILL., March 5 -- Qtly div 15 cts vs 15 cts previously\nPay May 29\nRecord May Eight"},
+    ]
+    return out
+
+
+POOL = _pool()
+
+
+def _outcome(articles: list[dict[str, str]]) -> tuple[object, ...]:
+    result = find_duplicates(articles)
+    clusters = sorted((c.canonical_id, sorted(c.members), c.weakest_link, c.mean_similarity)
+                      for c in result.clusters)
+    assignments = sorted((a.id, a.canonical_id, a.similarity) for a in result.assignments.values())
+    return tuple(clusters), tuple(assignments)
+
+
+REFERENCE = _outcome(POOL)
+
+
+def test_the_pool_clusters_as_expected() -> None:
+    """The order tests below are only worth something if the pool has real clusters in it."""
+    multi = sorted(members for _, members, _, _ in REFERENCE[0] if len(members) > 1)  # type: ignore[attr-defined]
+    assert multi == [
+        ["div-kemper", "div-kemper-refile"],
+        ["farm-copy", "farm-curly", "farm-excerpt", "reuters-4441"],
+        ["related-page", "reuters-9134"],  # the page goes with its own story, not the one it carries
+    ]
+
+
+@settings(deadline=None, max_examples=25, suppress_health_check=[HealthCheck.too_slow])
+@given(st.permutations(POOL))
+def test_clustering_does_not_depend_on_input_order(articles: list[dict[str, str]]) -> None:
+    assert _outcome(list(articles)) == REFERENCE
+
+
+@settings(deadline=None, max_examples=25, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.sampled_from(POOL), min_size=2, unique_by=lambda a: a["id"]), st.randoms(use_true_random=False))
+def test_any_subset_clusters_the_same_in_any_order(articles: list[dict[str, str]], rng: object) -> None:
+    shuffled = list(articles)
+    rng.shuffle(shuffled)  # type: ignore[attr-defined]
+    assert _outcome(shuffled) == _outcome(sorted(articles, key=lambda a: a["id"]))
+
+
+# ---------------------------------------------------------------- normalise_text is idempotent
+
+# Two known exceptions are left out of the general property and pinned below.
+_KNOWN = "\x0b\x0c\u200b\u200c\u200d\ufeff\u00ad"
+
+
+@settings(max_examples=500)
+@given(st.text(alphabet=st.characters(blacklist_characters=_KNOWN)))
+def test_normalise_text_is_idempotent(text: str) -> None:
+    once = normalise_text(text)
+    assert normalise_text(once) == once
+
+
+@settings(max_examples=300)
+@given(st.text(alphabet=st.sampled_from(" \t\n,.;:!?%)]-\u2014\u2013\u00a0\u201c\u201d\u2018\u2019\"'abc1")))
+def test_normalise_text_is_idempotent_on_punctuation_and_spacing(text: str) -> None:
+    once = normalise_text(text)
+    assert normalise_text(once) == once
+
+
+@pytest.mark.xfail(strict=True, reason="form feed / vertical tab before punctuation: spaces are collapsed after "
+                                        "the space-before-punctuation rule has run")
+def test_normalise_text_is_idempotent_with_a_form_feed_before_punctuation() -> None:
+    once = normalise_text("5\x0c%")
+    assert normalise_text(once) == once
+
+
+@pytest.mark.xfail(strict=True, reason="a removed zero-width character between a letter and a combining mark: "
+                                        "NFKC runs before the removal, so the pair is composed only on a second pass")
+def test_normalise_text_is_idempotent_with_a_zero_width_space_before_a_combining_mark() -> None:
+    once = normalise_text("cafe\u200b\u0301")
+    assert normalise_text(once) == once
