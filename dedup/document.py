@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .article import Article
-from .normalise import CALENDAR, normalise_text, segment_key, split_segments, strip_dateline, words
+from .normalise import CALENDAR, normalise_text, segment_key, split_segments, strip_dateline, unwrap, words
 
 CARRIED_AFTER = 30  # body words before a headline-like line can start another story
 
@@ -24,7 +24,7 @@ class Segment:
 
     key: int
     words: tuple[str, ...]
-    line: bool = False  # the segment is a whole line of the text (a headline, a table row)
+    line: bool = False  # a paragraph of its own, of one sentence (a headline, a table row)
 
 
 @dataclass(frozen=True)
@@ -65,11 +65,15 @@ def prepare(article: Article) -> Prepared:
     ``<h1>``) of the same story line up the same way.
     """
     segs: list[Segment] = []
-    for n, line in enumerate(normalise_text(article.text).splitlines()):
+    lines = normalise_text(unwrap(article.text)).splitlines()
+    for n, line in enumerate(lines):
         if n < 12:
             line = strip_dateline(line)
         sentences = [w for w in map(words, split_segments(line)) if w]
-        segs.extend(Segment(segment_key(w), tuple(w), len(sentences) == 1) for w in sentences)
+        # A paragraph of its own (blank lines around it) of one sentence: a headline, a table row.
+        alone = (len(sentences) == 1 and (n == 0 or not lines[n - 1].strip())
+                 and (n + 1 == len(lines) or not lines[n + 1].strip()))
+        segs.extend(Segment(segment_key(w), tuple(w), alone) for w in sentences)
     if article.title:
         title_words = words(normalise_text(strip_site_name(article.title, article.source)))
         if title_words and not _starts_with_title(segs, title_words):
@@ -105,8 +109,8 @@ def _contains(have: list[str], core: list[str]) -> bool:
 
 
 def is_headline(seg: Segment) -> bool:
-    """A whole line that reads like a headline: 2-20 words, no closing
-    punctuation, written in capitals or Title Case.
+    """A paragraph of its own that reads like a headline: 2-20 words, written
+    in capitals or Title Case.
 
     >>> is_headline(Segment(0, ("FED", "OPPOSES", "CARD", "RATE", "CEILINGS"), True))
     True

@@ -67,6 +67,39 @@ def normalise_text(text: str) -> str:
     return _SPACES.sub(" ", text)
 
 
+def unwrap(text: str) -> str:
+    """Join hard-wrapped lines back into paragraphs.
+
+    Wire copy and e-mail are often wrapped at a fixed width (~70 characters),
+    with paragraphs marked by an indent or a blank line. When most lines of a
+    text look wrapped, a line is joined to the previous one unless it is blank,
+    indented, or the previous line is short (a headline, a table row) and the
+    line does not go on in lower case.
+
+    >>> unwrap("TITLE\\n    The bank said it would hold rates at the current level, a\\nspokesman told reporters on Friday in the capital city today.\\n    It gave no details.")
+    'TITLE\\n    The bank said it would hold rates at the current level, a spokesman told reporters on Friday in the capital city today.\\n    It gave no details.'
+    """
+    lines = text.split("\n")
+    lengths = sorted(len(ln.rstrip()) for ln in lines if ln.strip())
+    if len(lengths) < 3:
+        return text
+    width = lengths[int(0.9 * (len(lengths) - 1))]
+    if not 50 <= width <= 100:  # one paragraph per line, as web pages and JSON records have
+        return text
+    near_width = [ln for ln in lines if len(ln.rstrip()) >= width - 25]
+    if len(near_width) < 2 or len(near_width) < 0.4 * len([ln for ln in lines if ln.strip()]):
+        return text
+    out: list[str] = []
+    for ln in lines:
+        prev = out[-1].rstrip() if out else ""
+        if (prev.strip() and ln.strip() and not ln[:1].isspace()
+                and (len(prev) >= min(50, width - 20) or (ln.strip()[:1].islower() and prev[-1:] not in ".!?:\""))):
+            out[-1] = out[-1].rstrip() + " " + ln.strip()
+        else:
+            out.append(ln)
+    return "\n".join(out)
+
+
 def split_segments(text: str) -> list[str]:
     """Split normalised text into lines, and lines into sentences.
 
