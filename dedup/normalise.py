@@ -76,8 +76,11 @@ def unwrap(text: str) -> str:
     indented, or the previous line is short (a headline, a table row) and the
     line does not go on in lower case.
 
-    >>> unwrap("TITLE\\n    The bank said it would hold rates at the current level, a\\nspokesman told reporters on Friday in the capital city today.\\n    It gave no details.")
-    'TITLE\\n    The bank said it would hold rates at the current level, a spokesman told reporters on Friday in the capital city today.\\n    It gave no details.'
+    >>> text = ("    The bank said it would hold rates at the current level, a\\n"
+    ...         "spokesman told reporters on Friday in the capital city.\\n"
+    ...         "    It gave no details of the talks with the ministry.")
+    >>> unwrap(text).splitlines()[0]
+    '    The bank said it would hold rates at the current level, a spokesman told reporters on Friday in the capital city.'
     """
     lines = text.split("\n")
     lengths = sorted(len(ln.rstrip()) for ln in lines if ln.strip())
