@@ -79,8 +79,8 @@ def unwrap(text: str) -> str:
     >>> text = ("    The bank said it would hold rates at the current level, a\\n"
     ...         "spokesman told reporters on Friday in the capital city.\\n"
     ...         "    It gave no details of the talks with the ministry.")
-    >>> unwrap(text).splitlines()[0]
-    '    The bank said it would hold rates at the current level, a spokesman told reporters on Friday in the capital city.'
+    >>> unwrap(text).splitlines()[0].strip()
+    'The bank said it would hold rates at the current level, a spokesman told reporters on Friday in the capital city.'
     """
     lines = text.split("\n")
     lengths = sorted(len(ln.rstrip()) for ln in lines if ln.strip())
