@@ -128,8 +128,9 @@ def test_eval_cli_matches_score_py_on_a_synthetic_corpus(tmp_path: Path) -> None
     synth = BENCH / "synth.py"
     if not (BENCH.parent / "data" / "reuters21578.jsonl.gz").exists():
         pytest.skip("the benchmark's base stories are not available on this machine")
-    subprocess.run([sys.executable, str(synth), "--profile", "dev", "--stories", "40", "--out", str(tmp_path)],
-                   check=True, capture_output=True)
+    # the profile by path: synth.py resolves a bare name against the working directory first
+    subprocess.run([sys.executable, str(synth), "--profile", str(BENCH / "profiles" / "dev.json"), "--stories", "40",
+                    "--out", str(tmp_path)], check=True, capture_output=True)
     articles, truth_file = tmp_path / "articles", tmp_path / "truth.jsonl"
     runner = CliRunner()
     scanned = runner.invoke(cli, ["scan", str(articles), "--format", "jsonl", "-q", "-j", "1",
