@@ -22,6 +22,15 @@ or those named) this script
 
 The shared benchmark (synth.py, score.py, profiles/dev.json and the base
 stories) is looked for in $DEDUP_BENCH, else /work/shared/bench.
+
+"time" is wall-clock: for dedup the whole ``dedup scan`` subprocess (start-up and
+reading included, its default --jobs unless --jobs is given), for the peer its
+extraction, MinHash, LSH and components in this process. The last line names the
+dedup measured; to measure a commit rather than a working tree shared with
+others, export it and put it first on the path (from outside the checkout):
+
+    git archive HEAD dedup | tar -x -C /tmp/src
+    cd /tmp && PYTHONPATH=/tmp/src /work/main/.venv/bin/python /work/main/benchmarks/quality.py
 """
 
 from __future__ import annotations
