@@ -55,6 +55,12 @@ def band_keys(signatures: np.ndarray, threshold: float, num_perm: int) -> np.nda
     return folded
 
 
+@lru_cache(maxsize=MAX_BUCKET)
+def _pairs_of(size: int) -> tuple[np.ndarray, np.ndarray]:
+    i, j = np.triu_indices(size, k=1)
+    return i, j
+
+
 def pairs_from_keys(keys: np.ndarray) -> np.ndarray:
     """Encoded pairs ``i * n + j`` (``i < j``) of rows that share a key in some band (column)."""
     n = len(keys)
@@ -76,7 +82,7 @@ def pairs_from_keys(keys: np.ndarray) -> np.ndarray:
             if size > MAX_BUCKET:
                 found.append(members[:-1] * n + members[1:])
             else:
-                i, j = np.triu_indices(size, k=1)
+                i, j = _pairs_of(size)
                 found.append(members[i] * n + members[j])
     if not found:
         return np.zeros(0, dtype=np.int64)

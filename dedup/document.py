@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .article import Article
-from .normalise import CALENDAR, normalise_text, segment_key, split_segments, strip_dateline, unwrap, words
+from .normalise import CALENDAR, clean_for_matching, segment_key, split_segments, strip_dateline, unwrap, words
 
 CARRIED_AFTER = 30  # body words before a headline-like line can start another story
 
@@ -65,7 +65,7 @@ def prepare(article: Article) -> Prepared:
     ``<h1>``) of the same story line up the same way.
     """
     segs: list[Segment] = []
-    lines = normalise_text(unwrap(article.text)).splitlines()
+    lines = clean_for_matching(unwrap(article.text)).splitlines()
     for n, line in enumerate(lines):
         if n < 12:
             line = strip_dateline(line)
@@ -75,7 +75,7 @@ def prepare(article: Article) -> Prepared:
                  and (n + 1 == len(lines) or not lines[n + 1].strip()))
         segs.extend(Segment(segment_key(w), tuple(w), alone) for w in sentences)
     if article.title:
-        title_words = words(normalise_text(strip_site_name(article.title, article.source)))
+        title_words = words(clean_for_matching(strip_site_name(article.title, article.source)))
         if title_words and not _starts_with_title(segs, title_words):
             segs.insert(0, Segment(segment_key(title_words), tuple(title_words), True))
     return Prepared(article.id, article.group, tuple(segs))

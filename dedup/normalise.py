@@ -7,9 +7,9 @@ form so that the later stages compare words, not typography.
 
 from __future__ import annotations
 
-import hashlib
 import re
 import unicodedata
+import zlib
 
 _TRANSLATE = str.maketrans(
     {
@@ -51,8 +51,29 @@ _TRANSLATE = str.maketrans(
 _SPACE_BEFORE_PUNCT = re.compile(r"[ \t]+([,.;:!?%)\]])")
 _DOUBLE_DASH = re.compile(r"\s*--+\s*")
 _SPACES = re.compile(r"[ \t\f\v]+")
-_SENTENCE_END = re.compile(r"(?<=[.!?])(?<!\b[A-Za-z]\.)[\"')\]]*\s+(?=\S)")  # not after "U.S." or "J."
+_SENTENCE_END = re.compile(r"(?<=[.!?])(?<!\b[A-Za-z]\.)[\"'\u201d\u2019)\]]*\s+(?=\S)")  # not after "U.S." or "J."
 _WORD = re.compile(r"\w+")
+
+
+_INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
+
+
+def clean_for_matching(text: str) -> str:
+    """The cheap normalisation matching needs: NFKC and no invisible characters.
+
+    Words are runs of letters and digits, so quote marks, dashes and spacing
+    do not reach them; only characters that change or split words matter:
+    compatibility forms (ligatures, full-width letters, non-breaking spaces)
+    and zero-width joiners or soft hyphens inside words. ASCII text is
+    returned as it is.
+
+    >>> clean_for_matching("co\u00adoperation \ufb01nal")
+    'cooperation final'
+    """
+    if text.isascii():
+        return text
+    text = unicodedata.normalize("NFKC", text)
+    return _INVISIBLE.sub("", text) if _INVISIBLE.search(text) else text
 
 
 def normalise_text(text: str) -> str:
@@ -169,7 +190,7 @@ CALENDAR = frozenset(
 # "DAKAR, Senegal (AP) - ". The place is in capitals; up to three comma-separated
 # parts (region, date) and an optional agency credit follow, then a dash.
 _DATELINE = re.compile(
-    r"^[A-Z][A-Z.'\- ]{1,40}(?:,\s*[A-Za-z0-9.' ]{1,30}){0,3}(?:\s*\([A-Za-z. ]{1,20}\))?\s+-\s+(?=\S)"
+    r"^[A-Z][A-Z.'\- ]{1,40}(?:,\s*[A-Za-z0-9.' ]{1,30}){0,3}(?:\s*\([A-Za-z. ]{1,20}\))?\s+(?:-{1,2}|\u2013|\u2014)\s+(?=\S)"
 )
 
 
@@ -178,7 +199,7 @@ def strip_dateline(line: str) -> str:
 
     >>> strip_dateline("NORTH CHICAGO, ILL., April 9 - Abbott Laboratories said")
     'Abbott Laboratories said'
-    >>> strip_dateline("DAKAR, Senegal (AP) - The Russia-backed Wagner Group said")
+    >>> strip_dateline("DAKAR, Senegal (AP) \u2014 The Russia-backed Wagner Group said")
     'The Russia-backed Wagner Group said'
     >>> strip_dateline("U.S. - Japan trade talks resume")
     'U.S. - Japan trade talks resume'
@@ -198,14 +219,18 @@ def words(segment: str) -> list[str]:
     return _WORD.findall(segment)
 
 
-def segment_key(tokens: list[str]) -> int:
-    """A stable 64-bit key of a segment's lower-cased words (same across processes).
+def segment_key(tokens: list[str] | tuple[str, ...]) -> int:
+    """A stable signed 64-bit key of a segment's lower-cased words (same in every process).
+
+    Two CRC-32s with different seeds: cheap, and collisions only matter if a
+    story sentence collides with a frequent chrome line of the same source.
 
     >>> segment_key(["Sign", "up"]) == segment_key(["sign", "UP"])
     True
     """
     data = " ".join(tokens).lower().encode("utf-8")
-    return int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "little", signed=True)
+    value = (zlib.crc32(data) << 32) | zlib.crc32(data, 0x5BD1E995)
+    return value - (1 << 64) if value >= 1 << 63 else value
 
 
 def is_number(token: str) -> bool:

@@ -192,10 +192,22 @@ def _pass_verify(pairs: list[tuple[int, int]]) -> list[tuple[bool, float]]:
     config: Config = _STATE["config"]
     reader: SpoolReader = _STATE["docs"]
     times: np.ndarray = _STATE["times"]
+    cache: dict[int, tuple[list[str], list[str], int]] = {}  # pairs come sorted: each doc is read once or so
+
+    def doc(i: int) -> tuple[list[str], list[str], int]:
+        found = cache.get(i)
+        if found is None:
+            if len(cache) > 512:
+                cache.clear()
+            text = reader.get(i)
+            words, head = _doc_words(text)
+            found = cache[i] = (words, _doc_words(text.lower())[0], head)
+        return found
+
     out = []
     for i, j in pairs:
-        (a, head_a), (b, head_b) = _doc_words(reader.get(i)), _doc_words(reader.get(j))
-        v = verify_words(a, b, _time_at(times, i), _time_at(times, j), config, head_a, head_b)
+        (a, la, head_a), (b, lb, head_b) = doc(i), doc(j)
+        v = verify_words(a, b, _time_at(times, i), _time_at(times, j), config, head_a, head_b, la, lb)
         out.append((v.match, v.score))
     return out
 
@@ -411,14 +423,15 @@ def _cluster_and_report(items: list[Item], pairs: list[tuple[int, int]], config:
 
 
 def verify_words(a: Sequence[str], b: Sequence[str], time_a: dt.datetime | None, time_b: dt.datetime | None,
-                 config: Config, head_a: int = 0, head_b: int = 0) -> Verdict:
+                 config: Config, head_a: int = 0, head_b: int = 0, lower_a: Sequence[str] | None = None,
+                 lower_b: Sequence[str] | None = None) -> Verdict:
     """Verify two cleaned word sequences, honouring the optional time window."""
     if config.window_seconds is not None and time_a is not None and time_b is not None:
         gap = abs((time_a - time_b).total_seconds())
         if gap > config.window_seconds:
             return Verdict(False, 0.0, 0.0, 0.0, 0, 0, 0, 0, "window",
                            f"published {gap / 3600:.1f} h apart, outside the time window")
-    return verify(a, b, config, head_a, head_b)
+    return verify(a, b, config, head_a, head_b, lower_a, lower_b)
 
 
 def verify_pair(a: Doc, b: Doc, time_a: dt.datetime | None, time_b: dt.datetime | None, config: Config) -> Verdict:

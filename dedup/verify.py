@@ -54,16 +54,25 @@ class Verdict:
     reason: str
 
 
-def verify(words_a: Sequence[str], words_b: Sequence[str], config: Config, head_a: int = 0, head_b: int = 0) -> Verdict:
+def verify(
+    words_a: Sequence[str],
+    words_b: Sequence[str],
+    config: Config,
+    head_a: int = 0,
+    head_b: int = 0,
+    lower_a: Sequence[str] | None = None,
+    lower_b: Sequence[str] | None = None,
+) -> Verdict:
     """Decide whether two word sequences (case kept) are copies of one story.
 
     ``head_a``/``head_b`` are the lengths of their headlines (first segments),
-    0 if unknown. Symmetric: ``verify(a, b)`` and ``verify(b, a)`` give the same
-    decision and score.
+    0 if unknown; ``lower_a``/``lower_b`` the words lower-cased, if the caller
+    has them already. Symmetric: ``verify(a, b)`` and ``verify(b, a)`` give the
+    same decision and score.
     """
     la, lb = len(words_a), len(words_b)
-    ta = [w.lower() for w in words_a]
-    tb = [w.lower() for w in words_b]
+    ta = list(lower_a) if lower_a is not None else [w.lower() for w in words_a]
+    tb = list(lower_b) if lower_b is not None else [w.lower() for w in words_b]
     if (lb, tb) < (la, ta):  # one fixed order, so that the alignment (and verdict) is symmetric
         v = _verify(words_b, words_a, tb, ta, head_b, head_a, config)
         return Verdict(
