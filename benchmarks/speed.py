@@ -503,7 +503,8 @@ def report_text(result: dict[str, Any]) -> str:
     how = " --seed 1, 2, ... (chunks, cut to size)" if c["target"] else ""
     parts = [f"corpus: {c['path']} ({c['articles']:,} articles; synth.py {' '.join(c['synth_args'])}{how})",
              f"machine: {result['machine']['cpus']} CPUs, load {result['machine']['load_before']} before the runs; "
-             f"memory by {result['memory_method']}", "", table(result["runs"]), ""]
+             f"memory by {result['memory_method']}; dedup at {result.get('dedup_revision') or 'unknown revision'}",
+             "", table(result["runs"]), ""]
     for q in result["ratios"]:
         line = f"throughput dedup/baseline ({q['input']}): {q['throughput_dedup_over_baseline']:.2f}x"
         if q["cpu_dedup_over_baseline"]:
@@ -515,6 +516,19 @@ def report_text(result: dict[str, Any]) -> str:
               f"sampled every {result['sample_ms']:g} ms (shared pages counted per process); CPU s: user + system "
               "of the whole tree. Wall times depend on the machine's other load."]
     return "\n".join(parts)
+
+
+def dedup_revision() -> str | None:
+    """The repo's commit, with "+dirty" when dedup/ has uncommitted changes (an editable install runs them)."""
+    repo = HERE.parent
+    try:
+        head = subprocess.run(["git", "-C", str(repo), "rev-parse", "--short", "HEAD"],
+                              capture_output=True, text=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "-C", str(repo), "status", "--porcelain", "--", "dedup"],
+                               capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return head + ("+dirty" if dirty else "")
 
 
 # ---------------------------------------------------------------- main
@@ -582,6 +596,7 @@ def main(argv: list[str] | None = None) -> int:
         "memory_method": rows[0]["method"] if rows else None,
         "sample_ms": args.sample_ms,
         "jobs": args.jobs,
+        "dedup_revision": dedup_revision(),
         "runs": rows,
         "ratios": ratios(rows),
     }
