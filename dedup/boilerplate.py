@@ -23,7 +23,7 @@ from typing import Protocol
 import numpy as np
 
 from .config import Config
-from .document import CARRIED_AFTER, Doc, Prepared, is_headline
+from .document import BODY_SENTENCE, Doc, Prepared, is_headline
 
 _KEY_BITS = 48
 _KEY_MASK = (1 << _KEY_BITS) - 1
@@ -161,16 +161,19 @@ def strip(prepared: Prepared, stats: BoilerplateRule | None, config: Config) -> 
     kept: list[str] = []
     removed: list[str] = []
     head = 0
+    body = False  # a sentence of the story has been kept
     segments = prepared.segments
     for n, seg in enumerate(segments):
         if stats is not None and stats.is_boilerplate(prepared.group, seg.key, config):
             removed.append(" ".join(seg.words))
-        elif head and len(kept) - head >= CARRIED_AFTER and is_headline(seg):
+        elif body and is_headline(seg):
             # Another story's headline below this one's body: a "related" block.
             removed.extend(" ".join(s.words) for s in segments[n:])
             break
         else:
             kept.extend(seg.words)
+            if head:
+                body = body or (len(seg.words) >= BODY_SENTENCE and not is_headline(seg))
             head = head or len(seg.words)
     if len(kept) < config.min_tokens:
         kept = [w for seg in prepared.segments for w in seg.words]

@@ -11,9 +11,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .article import Article
-from .normalise import CALENDAR, clean_for_matching, segment_key, split_segments, strip_dateline, unwrap, words
+from .normalise import (
+    CALENDAR,
+    clean_for_matching,
+    is_relative_time,
+    segment_key,
+    split_segments,
+    strip_dateline,
+    unwrap,
+    words,
+)
 
-CARRIED_AFTER = 30  # body words before a headline-like line can start another story
+BODY_SENTENCE = 8  # words in a sentence of the story, after which a headline starts another story
 
 _PREFIXES = ("update", "corrected", "refile", "rpt", "repeat", "urgent", "wrapup")
 
@@ -54,7 +63,7 @@ class Doc:
 
     @property
     def tokens(self) -> list[str]:
-        return [w.lower() for w in self.words]
+        return " ".join(self.words).lower().split(" ") if self.words else []
 
 
 def prepare(article: Article) -> Prepared:
@@ -69,10 +78,15 @@ def prepare(article: Article) -> Prepared:
     for n, line in enumerate(lines):
         if n < 12:
             line = strip_dateline(line)
+        if is_relative_time(line):
+            continue
         sentences = [w for w in map(words, split_segments(line)) if w]
         # A paragraph of its own (blank lines around it) of one sentence: a headline, a table row.
-        alone = (len(sentences) == 1 and (n == 0 or not lines[n - 1].strip())
-                 and (n + 1 == len(lines) or not lines[n + 1].strip()))
+        alone = (
+            len(sentences) == 1
+            and (n == 0 or not lines[n - 1].strip())
+            and (n + 1 == len(lines) or not lines[n + 1].strip())
+        )
         segs.extend(Segment(segment_key(w), tuple(w), alone) for w in sentences)
     if article.title:
         title_words = words(clean_for_matching(strip_site_name(article.title, article.source)))
@@ -105,7 +119,7 @@ def _strip_prefix(tokens: list[str]) -> list[str]:
 
 def _contains(have: list[str], core: list[str]) -> bool:
     n = len(core)
-    return any(have[i:i + n] == core for i in range(len(have) - n + 1))
+    return any(have[i : i + n] == core for i in range(len(have) - n + 1))
 
 
 def is_headline(seg: Segment) -> bool:
@@ -116,28 +130,38 @@ def is_headline(seg: Segment) -> bool:
     True
     >>> is_headline(Segment(0, ("Ended", "March", "one"), True))
     False
+    >>> is_headline(Segment(0, ("DEAN", "FOODS", "CO", "DF", "3RD", "QTR", "NET"), True))
+    True
     >>> is_headline(Segment(0, ("Shr", "12", "cts", "vs", "10", "cts"), True))
     False
     """
     if not seg.line or not 2 <= len(seg.words) <= 20:
         return False
-    alpha = [w for w in seg.words if w[:1].isalpha() and len(w) > 3 and w.lower() not in CALENDAR]
+    alpha = [w for w in seg.words if w[:1].isalpha() and len(w) > 2 and w.lower() not in CALENDAR]
+    if len(alpha) >= 2 and all(w.isupper() for w in alpha):
+        return True  # "DEAN FOODS CO <DF> 3RD QTR NET"
+    alpha = [w for w in alpha if len(w) > 3]
     if len(alpha) < 3:
         return False
     return sum(1 for w in alpha if w[:1].isupper()) >= 0.7 * len(alpha)
 
 
 def strip_site_name(title: str, source: str | None) -> str:
-    """Drop a trailing "| Site Name" or "- Site Name" that names the article's source.
+    """Drop a trailing "| Site" (whatever follows a bar) or "- Site Name" naming the source.
 
-    >>> strip_site_name("Wagner leaves Mali | The Daily Ledger", "The Daily Ledger")
+    >>> strip_site_name("Wagner leaves Mali | World | TBD News", None)
+    'Wagner leaves Mali'
+    >>> strip_site_name("Wagner leaves Mali - The Daily Ledger", "The Daily Ledger")
     'Wagner leaves Mali'
     >>> strip_site_name("Oil prices - analysis", "The Daily Ledger")
     'Oil prices - analysis'
     """
+    head, found, _ = title.partition(" | ")
+    if found and len(head.split()) >= 3:  # "Headline | Section | Site": what follows a bar is chrome
+        return head.rstrip()
     if not source:
         return title
-    for sep in (" | ", " - ", " — ", " – ", " :: "):
+    for sep in (" - ", " \u2014 ", " \u2013 ", " :: "):
         head, found, tail = title.rpartition(sep)
         if found and head and tail.strip().lower() == source.strip().lower():
             return head.rstrip()

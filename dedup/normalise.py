@@ -116,8 +116,12 @@ def unwrap(text: str) -> str:
     out: list[str] = []
     for ln in lines:
         prev = out[-1].rstrip() if out else ""
-        if (prev.strip() and ln.strip() and not ln[:1].isspace()
-                and (len(prev) >= min(50, width - 20) or (ln.strip()[:1].islower() and prev[-1:] not in ".!?:\""))):
+        if (
+            prev.strip()
+            and ln.strip()
+            and not ln[:1].isspace()
+            and (len(prev) >= min(50, width - 20) or (ln.strip()[:1].islower() and prev[-1:] not in '.!?:"'))
+        ):
             out[-1] = out[-1].rstrip() + " " + ln.strip()
         else:
             out.append(ln)
@@ -190,7 +194,8 @@ CALENDAR = frozenset(
 # "DAKAR, Senegal (AP) - ". The place is in capitals; up to three comma-separated
 # parts (region, date) and an optional agency credit follow, then a dash.
 _DATELINE = re.compile(
-    r"^[A-Z][A-Z.'\- ]{1,40}(?:,\s*[A-Za-z0-9.' ]{1,30}){0,3}(?:\s*\([A-Za-z. ]{1,20}\))?\s+(?:-{1,2}|\u2013|\u2014)\s+(?=\S)"
+    r"^[A-Z][A-Z.'\- ]{1,40}(?:,\s*[A-Za-z0-9.' ]{1,30}){0,3}(?:\s*\([A-Za-z. ]{1,20}\))?"
+    r"\s+(?:-{1,2}|\u2013|\u2014)\s+(?=\S)"
 )
 
 
@@ -208,6 +213,22 @@ def strip_dateline(line: str) -> str:
     if m is None or ("," not in m.group(0) and "(" not in m.group(0)):
         return line
     return line[m.end() :]
+
+
+_RELATIVE_TIME = re.compile(
+    r"^\W*(?:[A-Za-z]+\s*)?\d{1,3}\s*(?:s|sec|secs|seconds?|m|mins?|minutes?|h|hrs?|hours?|d|days?|w|weeks?)"
+    r"\s+ago\W*$",
+    re.IGNORECASE,
+)
+
+
+def is_relative_time(line: str) -> bool:
+    """A line that only says how long ago the page was updated (it differs on every page).
+
+    >>> [is_relative_time(s) for s in ("time29 minutes ago", "Updated 51 minutes ago", "3 h ago", "Ago 3")]
+    [True, True, True, False]
+    """
+    return len(line) < 40 and _RELATIVE_TIME.match(line.strip()) is not None
 
 
 def words(segment: str) -> list[str]:

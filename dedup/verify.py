@@ -28,7 +28,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz
-from rapidfuzz.distance import Indel
+from rapidfuzz.distance import Indel, Levenshtein
 
 from .config import Config
 from .normalise import CALENDAR as _CALENDAR
@@ -310,6 +310,11 @@ def _names(words: Sequence[str], *, caps: bool) -> list[str]:
     ]
 
 
+def _same_name(x: str, y: str) -> bool:
+    """Spelling variants: close overall, or one letter apart ("Net"/"Nct" from OCR)."""
+    return fuzz.ratio(x, y) >= _SPELLING_RATIO or (min(len(x), len(y)) >= 3 and Levenshtein.distance(x, y) <= 1)
+
+
 def _names_differ(xa: Sequence[str], xb: Sequence[str], *, caps: bool = True) -> bool:
     """Each side names someone the other side does not (allowing spelling variants)."""
     names_a, names_b = _names(xa, caps=caps), _names(xb, caps=caps)
@@ -317,7 +322,7 @@ def _names_differ(xa: Sequence[str], xb: Sequence[str], *, caps: bool = True) ->
         return False
 
     def unmatched(xs: list[str], ys: list[str]) -> bool:
-        return any(all(fuzz.ratio(x, y) < _SPELLING_RATIO for y in ys) for x in xs)
+        return any(all(not _same_name(x, y) for y in ys) for x in xs)
 
     return unmatched(names_a, names_b) and unmatched(names_b, names_a)
 
