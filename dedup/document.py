@@ -22,7 +22,7 @@ from .normalise import (
     words,
 )
 
-BODY_SENTENCE = 8  # words in a sentence of the story, after which a headline starts another story
+BODY_SENTENCE = 3  # words of a story's first line of text, after which a headline starts another story
 
 _PREFIXES = ("update", "corrected", "refile", "rpt", "repeat", "urgent", "wrapup")
 
