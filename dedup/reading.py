@@ -61,8 +61,8 @@ class Source:
 def discover(paths: Iterable[str | os.PathLike[str]], on_problem: ProblemHandler) -> Iterator[Source | str]:
     """Expand the paths given by the user into files to read.
 
-    A folder is walked recursively (hidden entries and files of unknown kinds
-    are left out); a file is read whatever its name; ``-`` stands for JSON
+    A folder is walked recursively (hidden entries, files of unknown kinds and
+    README/LICENSE-like files are left out); a file is read whatever its name; ``-`` stands for JSON
     Lines on standard input and is yielded as the string ``"-"``.
     Raises :class:`InputError` for a path that does not exist.
     """
@@ -79,7 +79,7 @@ def discover(paths: Iterable[str | os.PathLike[str]], on_problem: ProblemHandler
                     Problem(str(e.filename), f"cannot list folder ({e.strerror})"))):
                 dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
                 for name in filenames:
-                    if name.startswith("."):
+                    if name.startswith(".") or _is_project_file(name):
                         continue
                     full = Path(dirpath) / name
                     if _kind(full) is None:
@@ -89,6 +89,19 @@ def discover(paths: Iterable[str | os.PathLike[str]], on_problem: ProblemHandler
                 yield Source(full, full.relative_to(path).as_posix())
         else:
             yield Source(path, path.as_posix() if not path.is_absolute() else path.name)
+
+
+_PROJECT_FILES = ("readme", "license", "licence", "changelog", "contributing", "notice")
+
+
+def _is_project_file(name: str) -> bool:
+    """README, LICENSE and the like describe a folder; they are not articles in it.
+
+    >>> _is_project_file("README.md"), _is_project_file("readme-of-the-day.md")
+    (True, False)
+    """
+    stem = name.lower().split(".", 1)[0]
+    return stem in _PROJECT_FILES
 
 
 def _kind(path: Path) -> str | None:

@@ -87,14 +87,14 @@ def test_readme_describes_every_sample_file() -> None:
 def test_every_sample_is_read_without_problems(outcome: tuple[dict[str, int], dict[str, str], list[object]]) -> None:
     clusters, _, problems = outcome
     assert problems == []
-    assert sorted(clusters) == sorted([*_sample_files(), "README.md"])
+    assert sorted(clusters) == sorted(_sample_files())
 
 
-def test_readme_is_read_as_an_article_of_its_own(
+def test_readme_is_not_read_as_an_article(
         outcome: tuple[dict[str, int], dict[str, str], list[object]]) -> None:
-    """.md counts as text, so samples/README.md is read too; it quotes the samples but copies none."""
+    """A folder's README describes it; scanning the folder leaves it out (a .md given by name is read)."""
     clusters, _, _ = outcome
-    assert [i for i, c in clusters.items() if c == clusters["README.md"]] == ["README.md"]
+    assert "README.md" not in clusters
 
 
 @pytest.mark.parametrize("case", list(CASES))
@@ -128,7 +128,7 @@ def test_sample_counts_in_text_report() -> None:
     run = CliRunner().invoke(cli, ["scan", str(SAMPLES)], catch_exceptions=False)
     assert run.exit_code == 0
     assert run.stdout.splitlines()[-1] == (
-        "11 articles read, 0 skipped, 8 clusters (2 with copies, 6 single), 3 duplicates")
+        "10 articles read, 0 skipped, 7 clusters (2 with copies, 5 single), 3 duplicates")
     assert run.stderr == ""
 
 
