@@ -23,6 +23,7 @@ from typing import IO, Any
 from .article import Article, default_group
 from .errors import InputError
 from .extraction import extract_html
+from .normalise import is_relative_time
 
 TEXT_SUFFIXES = (".txt", ".md")
 HTML_SUFFIXES = (".html", ".htm")
@@ -339,19 +340,26 @@ def _record(rec: Any, fallback_id: str, on_problem: ProblemHandler) -> Article |
 
 
 def guess_title(text: str) -> str | None:
-    """The first non-empty line, when it is short enough to be a headline.
+    """The headline of a plain-text article: among its first lines, the first
+    that reads like one (3 to 20 words, not a sentence, not a time stamp).
 
-    >>> guess_title("\\nWagner leaves Mali\\n\\nDAKAR (AP) - The group said...")
-    'Wagner leaves Mali'
+    Scraped pages often open with a masthead or a logo line before the headline.
+
+    >>> guess_title("logo\\nHARBOR TIMES\\nWagner leaves Mali after losses\\n\\nDAKAR (AP) - The group said...")
+    'Wagner leaves Mali after losses'
     >>> guess_title("A long first line that reads like a sentence of the story itself, not a headline at all.") is None
     True
     """
-    for line in text.splitlines():
+    for n, line in enumerate(text.splitlines()):
+        if n >= 8:
+            break
         line = line.strip()
-        if not line:
+        if not line or is_relative_time(line):
             continue
         words = line.split()
-        if len(words) <= 20 and not line.endswith((".", "!", "?", ":", ";", ",")):
+        if len(words) > 20 or line.endswith(("!", "?", ":", ";", ",")) or (
+                line.endswith(".") and not line.isupper()):
+            return None  # the text has started: no headline above it
+        if len(words) >= 3:
             return line
-        return None
     return None
