@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import multiprocessing
 import os
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
@@ -96,6 +97,7 @@ class Result:
     config: Config
     problems: list[Problem] = field(default_factory=list)
     pairs_checked: int = 0
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per stage
 
     @property
     def duplicates(self) -> int:
@@ -310,6 +312,15 @@ def run(tasks: Iterable[Unit | list[Article]], config: Config, *, jobs: int = 1,
 
     seg_spool, doc_spool = Spool(), Spool()
     try:
+        clock = time.perf_counter()
+        timings: dict[str, float] = {}
+
+        def lap(stage: str) -> None:
+            nonlocal clock
+            now = time.perf_counter()
+            timings[stage] = round(now - clock, 3)
+            clock = now
+
         # Pass 1: read, prepare, count segments per source.
         items: list[Item] = []
         groups: list[str] = []
@@ -346,6 +357,7 @@ def run(tasks: Iterable[Unit | list[Article]], config: Config, *, jobs: int = 1,
         if n == 0:
             return Result([], {}, {}, config, problems, 0)
 
+        lap("read")
         # Pass 2: strip boilerplate, fingerprint.
         rule = counts.rule(config)
         del counts
@@ -365,7 +377,9 @@ def run(tasks: Iterable[Unit | list[Article]], config: Config, *, jobs: int = 1,
             workers.close()
         items = [replace(it, words=w) for it, w in zip(items, lengths)]
         del groups
+        lap("fingerprint")
         pairs = decode_pairs(pairs_from_keys(np.vstack(key_chunks)), n)
+        lap("candidates")
         del key_chunks
 
         # Verification and clustering.
@@ -373,7 +387,10 @@ def run(tasks: Iterable[Unit | list[Article]], config: Config, *, jobs: int = 1,
         state = {"config": config, "docs": doc_spool.reader(), "times": times}
         workers = _Workers(jobs, state)
         try:
-            return _cluster_and_report(items, pairs, config, problems, workers, progress)
+            result = _cluster_and_report(items, pairs, config, problems, workers, progress)
+            lap("verify_cluster")
+            result.timings = timings
+            return result
         finally:
             workers.close()
     finally:
