@@ -194,22 +194,27 @@ def _pass_verify(pairs: list[tuple[int, int]]) -> list[tuple[bool, float]]:
     config: Config = _STATE["config"]
     reader: SpoolReader = _STATE["docs"]
     times: np.ndarray = _STATE["times"]
-    cache: dict[int, tuple[list[str], list[str], int]] = {}  # pairs come sorted: each doc is read once or so
+    cache: dict[int, tuple[list[str], list[str], int]] = {}  # insertion-ordered: the oldest go first
 
     def doc(i: int) -> tuple[list[str], list[str], int]:
         found = cache.get(i)
         if found is None:
-            if len(cache) > 512:
-                cache.clear()
+            if len(cache) >= 4096:
+                for old in list(cache)[:1024]:
+                    del cache[old]
             text = reader.get(i)
             words, head = _doc_words(text)
             found = cache[i] = (words, _doc_words(text.lower())[0], head)
         return found
 
+    windowed = config.window_seconds is not None
     out = []
     for i, j in pairs:
         (a, la, head_a), (b, lb, head_b) = doc(i), doc(j)
-        v = verify_words(a, b, _time_at(times, i), _time_at(times, j), config, head_a, head_b, la, lb)
+        if windowed:
+            v = verify_words(a, b, _time_at(times, i), _time_at(times, j), config, head_a, head_b, la, lb)
+        else:
+            v = verify(a, b, config, head_a, head_b, la, lb)
         out.append((v.match, v.score))
     return out
 
