@@ -53,7 +53,6 @@ def to_json(result: Result) -> str:
     doc = {
         "counts": result.counts(),
         "settings": result.config.to_dict(),
-        "timings": result.timings,
         "clusters": [
             {"cluster": c.id, "size": c.size, "canonical_id": c.canonical_id,
              "title": result.items[c.canonical_id].title, "source": result.items[c.canonical_id].source,
