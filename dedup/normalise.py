@@ -209,6 +209,8 @@ def strip_dateline(line: str) -> str:
     >>> strip_dateline("U.S. - Japan trade talks resume")
     'U.S. - Japan trade talks resume'
     """
+    if not line[:1].isupper():
+        return line
     m = _DATELINE.match(line)
     if m is None or ("," not in m.group(0) and "(" not in m.group(0)):
         return line
@@ -228,7 +230,7 @@ def is_relative_time(line: str) -> bool:
     >>> [is_relative_time(s) for s in ("time29 minutes ago", "Updated 51 minutes ago", "3 h ago", "Ago 3")]
     [True, True, True, False]
     """
-    return len(line) < 40 and _RELATIVE_TIME.match(line.strip()) is not None
+    return len(line) < 40 and "ago" in line.lower() and _RELATIVE_TIME.match(line.strip()) is not None
 
 
 def words(segment: str) -> list[str]:
