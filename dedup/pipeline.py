@@ -199,8 +199,8 @@ def _pass_verify(pairs: list[tuple[int, int]]) -> list[tuple[bool, float]]:
     def doc(i: int) -> tuple[list[str], list[str], int]:
         found = cache.get(i)
         if found is None:
-            if len(cache) >= 4096:
-                for old in list(cache)[:1024]:
+            if len(cache) >= 512:  # ~30 MB of word lists
+                for old in list(cache)[:128]:
                     del cache[old]
             text = reader.get(i)
             words, head = _doc_words(text)
