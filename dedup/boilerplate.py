@@ -61,23 +61,38 @@ class SegmentCounts:
     """Batch counterpart of :class:`BoilerplateStats`, in numpy arrays.
 
     Workers send each article's distinct keys; counting is a sort of int64
-    arrays now and then instead of millions of dict updates, and 16 bytes a
+    arrays now and then instead of millions of dict updates, and 20 bytes a
     distinct segment instead of ~150.
+
+    Memory stays bounded on very large inputs: a segment seen only once and
+    not again within the last ``FORGET_AFTER`` articles is dropped at the next
+    compaction. Chrome is on most of its site's pages, so it is seen again long
+    before that; only a site with fewer than one article in ``FORGET_AFTER``
+    could lose counts (and below that rate, ``boilerplate_min_docs`` is out of
+    reach for it anyway). Inputs shorter than ``FORGET_AFTER`` are counted exactly.
     """
 
     COMPACT_EVERY = 4_000_000
+    FORGET_AFTER = 200_000
 
     def __init__(self) -> None:
         self.keys = np.zeros(0, dtype=np.int64)
         self.counts = np.zeros(0, dtype=np.int64)
+        self.last = np.zeros(0, dtype=np.int64)  # articles seen when the key was last seen
         self._pending: list[np.ndarray] = []
+        self._pending_at: list[int] = []
         self._pending_size = 0
+        self.articles = 0
         self.docs: Counter[int] = Counter()
 
     def add(self, keys: np.ndarray, gids: Iterable[int]) -> None:
+        """Count one batch: the concatenated distinct keys of its articles, and their sources."""
+        gids = list(gids)
         self.docs.update(gids)
+        self.articles += len(gids)
         if len(keys):
             self._pending.append(keys)
+            self._pending_at.append(self.articles)
             self._pending_size += len(keys)
             if self._pending_size >= self.COMPACT_EVERY:
                 self._compact()
@@ -85,15 +100,18 @@ class SegmentCounts:
     def _compact(self) -> None:
         if not self._pending:
             return
-        new, new_counts = np.unique(np.concatenate(self._pending), return_counts=True)
-        self._pending, self._pending_size = [], 0
-        if len(self.keys):
-            both = np.concatenate([self.keys, new])
-            weights = np.concatenate([self.counts, new_counts])
-            self.keys, inverse = np.unique(both, return_inverse=True)
-            self.counts = np.bincount(inverse, weights=weights).astype(np.int64)
-        else:
-            self.keys, self.counts = new, new_counts.astype(np.int64)
+        keys = np.concatenate([self.keys, *self._pending])
+        counts = np.concatenate([self.counts, np.ones(self._pending_size, dtype=np.int64)])
+        last = np.concatenate([self.last, *(np.full(len(k), at, dtype=np.int64)
+                                            for k, at in zip(self._pending, self._pending_at))])
+        self._pending, self._pending_at, self._pending_size = [], [], 0
+        self.keys, inverse = np.unique(keys, return_inverse=True)
+        self.counts = np.bincount(inverse, weights=counts, minlength=len(self.keys)).astype(np.int64)
+        self.last = np.zeros(len(self.keys), dtype=np.int64)
+        np.maximum.at(self.last, inverse, last)
+        if self.articles > self.FORGET_AFTER:
+            keep = (self.counts > 1) | (self.last > self.articles - self.FORGET_AFTER)
+            self.keys, self.counts, self.last = self.keys[keep], self.counts[keep], self.last[keep]
 
     def rule(self, config: Config) -> BoilerplateSet:
         """The boilerplate segments under ``config``'s thresholds."""
