@@ -19,6 +19,7 @@ from .errors import (
     InputError,
     StrictInputError,
 )
+from .index import Index, Match
 from .pipeline import Assignment, Cluster, Result, find_duplicates
 from .reading import Problem, read_articles
 
@@ -31,9 +32,11 @@ __all__ = [
     "Config",
     "ConfigError",
     "DedupError",
+    "Index",
     "IndexFormatError",
     "IndexStoreError",
     "InputError",
+    "Match",
     "Problem",
     "Result",
     "StrictInputError",

@@ -278,3 +278,8 @@ def _relative(path: str, root: str) -> str:
         return os.path.relpath(path, root).replace(os.sep, "/")
     except ValueError:
         return path
+
+
+from .cli_index import index_group  # noqa: E402 - at the bottom: it imports this module's helpers
+
+cli.add_command(index_group)
