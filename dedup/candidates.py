@@ -61,14 +61,19 @@ def _pairs_of(size: int) -> tuple[np.ndarray, np.ndarray]:
     return i, j
 
 
-def pairs_from_keys(keys: np.ndarray) -> np.ndarray:
-    """Encoded pairs ``i * n + j`` (``i < j``) of rows that share a key in some band (column)."""
-    n = len(keys)
+def pairs_from_keys(keys: np.ndarray | list[np.ndarray]) -> np.ndarray:
+    """Encoded pairs ``i * n + j`` (``i < j``) of rows that share a key in some band (column).
+
+    ``keys`` is an ``n x bands`` array, or a list of such arrays (row blocks), which
+    are then never joined whole: one column at a time is.
+    """
+    blocks = [k for k in keys if len(k)] if isinstance(keys, list) else [keys]
+    n = sum(len(k) for k in blocks)
     found: list[np.ndarray] = []
     if n < 2:
         return np.zeros(0, dtype=np.int64)
-    for band in range(keys.shape[1]):
-        column = keys[:, band]
+    for band in range(blocks[0].shape[1]):
+        column = np.concatenate([k[:, band] for k in blocks])
         order = np.argsort(column, kind="stable")
         ordered = column[order]
         starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])

@@ -152,15 +152,14 @@ def scan(paths: tuple[str, ...], fmt: str, output: str | None, strict: bool, qui
     """
     config = build_config(**options)
     result = run_scan(paths, config, quiet, strict, jobs)
-    text = report.render(result, fmt)
     if output:
         try:
             with open(output, "w", encoding="utf-8") as fh:
-                fh.write(text)
+                report.write(result, fmt, fh)
         except OSError as exc:
             raise click.ClickException(f"cannot write {output}: {exc.strerror}") from exc
     else:
-        click.echo(text, nl=False)
+        click.echo(report.render(result, fmt), nl=False)
     if not quiet and (output or fmt != "text"):
         n = result.counts()
         click.echo(f"{n['articles']} articles read, {n['skipped']} skipped, {n['clusters']} clusters, "

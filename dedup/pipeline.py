@@ -383,7 +383,7 @@ def run(tasks: Iterable[Unit | list[Article]], config: Config, *, jobs: int = 1,
         items = [replace(it, words=w) for it, w in zip(items, lengths)]
         del groups
         lap("fingerprint")
-        pairs = decode_pairs(pairs_from_keys(np.vstack(key_chunks)), n)
+        pairs = decode_pairs(pairs_from_keys(key_chunks), n)
         lap("candidates")
         del key_chunks
 
@@ -413,7 +413,8 @@ def _cluster_and_report(items: list[Item], pairs: list[tuple[int, int]], config:
     verdicts: dict[tuple[int, int], tuple[bool, float]] = {}
 
     def verify_many(todo: Sequence[tuple[int, int]], label: str | None = None) -> None:
-        todo = [p for p in dict.fromkeys((min(i, j), max(i, j)) for i, j in todo) if p not in verdicts]
+        if verdicts:  # later rounds may repeat pairs; the first (the candidates) holds distinct (i < j) pairs
+            todo = [p for p in dict.fromkeys((min(i, j), max(i, j)) for i, j in todo) if p not in verdicts]
         chunks = list(_chunks(todo, PAIRS_PER_TASK))
         results = workers.map(_pass_verify, chunks)
         if label:

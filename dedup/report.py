@@ -9,11 +9,12 @@ import csv
 import io
 import json
 from collections.abc import Iterator
-from typing import Any
+from typing import IO, Any
 
 from .pipeline import Result
 
 FORMATS = ("text", "json", "jsonl", "csv")
+CSV_FIELDS = ["id", "cluster", "canonical_id", "is_canonical", "similarity", "title", "source", "url", "published"]
 
 
 def article_records(result: Result) -> Iterator[dict[str, Any]]:
@@ -41,8 +42,7 @@ def to_jsonl(result: Result) -> str:
 
 def to_csv(result: Result) -> str:
     out = io.StringIO()
-    fields = ["id", "cluster", "canonical_id", "is_canonical", "similarity", "title", "source", "url", "published"]
-    writer = csv.DictWriter(out, fieldnames=fields, lineterminator="\n")
+    writer = csv.DictWriter(out, fieldnames=CSV_FIELDS, lineterminator="\n")
     writer.writeheader()
     for rec in article_records(result):
         writer.writerow(rec)
@@ -98,6 +98,20 @@ def to_text(result: Result, *, singletons: bool = False) -> str:
     lines.append(f"{n['articles']} articles read, {n['skipped']} skipped, {n['clusters']} clusters "
                  f"({n['multi_member_clusters']} with copies, {singles} single), {n['duplicates']} duplicates")
     return "\n".join(lines) + "\n"
+
+
+def write(result: Result, fmt: str, out: IO[str]) -> None:
+    """Write the report to a text stream, line by line for jsonl and csv (no whole copy in memory)."""
+    if fmt == "jsonl":
+        for rec in article_records(result):
+            out.write(json.dumps(rec, ensure_ascii=False) + "\n")
+    elif fmt == "csv":
+        writer = csv.DictWriter(out, fieldnames=CSV_FIELDS, lineterminator="\n")
+        writer.writeheader()
+        for rec in article_records(result):
+            writer.writerow(rec)
+    else:
+        out.write(render(result, fmt))
 
 
 def render(result: Result, fmt: str) -> str:
