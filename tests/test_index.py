@@ -193,7 +193,7 @@ def location(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'index.db'}"
     server = request.getfixturevalue("redis_server")
-    return f"{server}?prefix=test-{uuid.uuid4().hex[:12]}"
+    return f"{server}?prefix=test-{uuid.uuid4().hex[:12]}&lease=1"  # a killed writer's lock lasts 1 s
 
 
 def _story(n: int) -> dict[str, str]:
@@ -543,6 +543,29 @@ def test_redis_lsh_is_datasketchs_and_unpickled(redis_server: str) -> None:
         if client.type(key) == b"set":
             assert client.smembers(key) == {article["id"].encode()}  # raw ids, not pickles
     client.close()
+
+
+def test_a_redis_writer_whose_lease_ran_out_cannot_commit(redis_server: str) -> None:
+    import threading
+
+    location = f"{redis_server}?prefix=test-{uuid.uuid4().hex[:12]}&lease=0.5"
+    slow, fast = Index.open(location), Index.open(location)
+    decide = slow._decide
+
+    def slowly(*args: Any) -> Any:
+        time.sleep(1.5)  # the lease runs out; the other writer takes the lock, adds, commits
+        return decide(*args)
+
+    slow._decide = slowly  # type: ignore[method-assign]
+    other = threading.Timer(0.8, lambda: fast.add(_story(1)))
+    other.start()
+    with pytest.raises(IndexStoreError, match="changed the index meanwhile"):
+        slow.add(_story(0))
+    other.join()
+    assert _story(1)["id"] in fast and _story(0)["id"] not in fast
+    check_consistent(fast)
+    slow.close()
+    fast.close()
 
 
 def test_unreachable_redis_is_a_store_error() -> None:

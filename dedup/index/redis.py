@@ -21,8 +21,9 @@ Other keys, all under ``PREFIX`` (``dedup`` unless the URL says ``?prefix=``)::
     PREFIX:seq, PREFIX:clusters   counters
     PREFIX:lock, PREFIX:epoch     the writers' lock and fencing counter
 
-Writers take turns through a lock with a lease (:data:`LOCK_LEASE`), so that a
-worker killed while holding it delays the others for at most the lease; every
+Writers take turns through a lock with a lease (:data:`LOCK_LEASE`, or
+``?lease=SECONDS`` in the URL), so that a worker killed while holding it
+delays the others for at most the lease; every
 write transaction also ``WATCH``es ``PREFIX:epoch``, which each write bumps, so
 even a writer whose lease ran out cannot commit over another's work. Nothing
 is pickled. Durability is the server's: use AOF (``appendonly yes``) for it.
@@ -44,8 +45,8 @@ from ..errors import IndexStoreError
 from ..fingerprint import to_minhash
 from .store import Header, NewArticle, PairScore, Record
 
-LOCK_LEASE = 15.0
-"""Seconds a writer holds the lock at most; far above the milliseconds an ``add`` takes."""
+LOCK_LEASE = 10.0
+"""Seconds a writer holds the lock at most (``?lease=`` in the URL); far above the milliseconds an ``add`` takes."""
 
 _FIELDS = (b"cluster", b"seq", b"group", b"length", b"added", b"time", b"title", b"source", b"url", b"published",
            b"matched", b"similarity")
@@ -76,6 +77,10 @@ class RedisStore:
         parts = urllib.parse.urlsplit(url)
         query = urllib.parse.parse_qs(parts.query)
         self.prefix = query.pop("prefix", ["dedup"])[0]
+        try:
+            self.lease = float(query.pop("lease", [LOCK_LEASE])[0])
+        except ValueError as exc:
+            raise IndexStoreError(f"{url}: lease must be a number of seconds") from exc
         clean = urllib.parse.urlunsplit(parts._replace(query=urllib.parse.urlencode(query, doseq=True)))
         host = parts.hostname or ""
         where = parts._replace(netloc=f"{host}:{parts.port}" if parts.port else host) if parts.password else parts
@@ -131,7 +136,7 @@ class RedisStore:
 
     @contextmanager
     def write(self) -> Iterator[_Txn]:
-        lock = self.r.lock(self.key("lock"), timeout=LOCK_LEASE, blocking_timeout=self.timeout)
+        lock = self.r.lock(self.key("lock"), timeout=self.lease, blocking_timeout=self.timeout)
         with self._errors():
             if not lock.acquire():
                 raise IndexStoreError(f"{self.where}: another writer held the index for {self.timeout:.0f} s")
@@ -146,7 +151,7 @@ class RedisStore:
                         pipe.execute()
                     except redis.WatchError as exc:
                         raise IndexStoreError(f"{self.where}: another writer changed the index meanwhile "
-                                              f"(the lock's {LOCK_LEASE:.0f} s lease ran out); retry") from exc
+                                              f"(the lock's {self.lease:g} s lease ran out); retry") from exc
             finally:
                 with suppress(redis.exceptions.LockError):
                     lock.release()
@@ -213,13 +218,13 @@ class _Txn:
         return int(docs), {k: int(v) for k, v in zip(keys, values) if v is not None}
 
     def candidates(self, full: np.ndarray, lead: np.ndarray) -> set[str]:
-        """datasketch's ``MinHashLSH.query`` for both indexes, in one round trip."""
-        pipe = self.r.pipeline(transaction=False)
+        """datasketch's ``MinHashLSH.query`` for both indexes (the union of the buckets), in one command."""
+        buckets = []
         for lsh, sig in zip(self.lsh, (full, lead)):
             hashvalues = to_minhash(sig).hashvalues
             for (start, end), table in zip(lsh.hashranges, lsh.hashtables):
-                pipe.smembers(table.redis_key(lsh._H(hashvalues[start:end])))
-        return {key.decode("utf-8") for found in pipe.execute() for key in found}
+                buckets.append(table.redis_key(lsh._H(hashvalues[start:end])))
+        return {key.decode("utf-8") for key in self.r.sunion(buckets)}
 
     def members(self, cluster: int) -> list[Record]:
         ids = [i.decode("utf-8") for i in self.r.smembers(self.s.key("m", cluster))]
