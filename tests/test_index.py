@@ -696,6 +696,13 @@ def test_two_processes_add_to_one_index_at_once(location: str, tmp_path: Path) -
         assert partition(index_labels(index)) == partition(truth) == partition(batch_labels(articles))
 
 
+def test_a_writer_waits_for_another_then_gives_up_with_a_clear_error(location: str) -> None:
+    with Index.open(location) as holder, Index.open(location, timeout=0.3) as waiter:
+        with holder.store.write(), pytest.raises(IndexStoreError, match=r"another writer held the index for 0\.3 s"):
+            waiter.add(_story(0))  # waits 0.3 s for the other writer, in vain
+        assert waiter.add(_story(0)).added  # the lock is free again
+
+
 def test_two_processes_create_one_index_at_once(location: str, tmp_path: Path) -> None:
     path = _write_jsonl(tmp_path / "one.jsonl", [_story(0)])
     procs = [_worker(location, path) for _ in range(2)]

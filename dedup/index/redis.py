@@ -139,7 +139,7 @@ class RedisStore:
         lock = self.r.lock(self.key("lock"), timeout=self.lease, blocking_timeout=self.timeout)
         with self._errors():
             if not lock.acquire():
-                raise IndexStoreError(f"{self.where}: another writer held the index for {self.timeout:.0f} s")
+                raise IndexStoreError(f"{self.where}: another writer held the index for {self.timeout:g} s")
             try:
                 pipe: Any
                 with self.r.pipeline(transaction=True) as pipe:

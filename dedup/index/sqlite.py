@@ -99,6 +99,7 @@ class SQLiteStore:
     def __init__(self, path: str | Path, *, create: bool = True, timeout: float = 60.0) -> None:
         self.where = str(path)
         self.path = Path(path)
+        self.timeout = timeout
         if not create and not self.path.exists():
             raise IndexStoreError(f"{self.where}: no index here (add articles to create one)")
         try:
@@ -164,10 +165,18 @@ class SQLiteStore:
             raise IndexStoreError(f"{self.where}: the index has no header")
         try:
             self.conn.execute(begin)
+        except sqlite3.OperationalError as exc:
+            if "locked" in str(exc):
+                raise IndexStoreError(f"{self.where}: another writer held the index for {self.timeout:g} s "
+                                      f"({exc})") from exc
+            raise IndexStoreError(f"{self.where}: cannot start a transaction ({exc})") from exc
         except sqlite3.Error as exc:
             raise IndexStoreError(f"{self.where}: cannot start a transaction ({exc})") from exc
         try:
             yield _Txn(self.conn, self._header)
+        except sqlite3.Error as exc:
+            self.conn.execute("ROLLBACK")
+            raise IndexStoreError(f"{self.where}: {exc}") from exc
         except BaseException:
             self.conn.execute("ROLLBACK")
             raise
