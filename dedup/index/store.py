@@ -119,7 +119,8 @@ def check_header(stored: Header, wanted: Header, where: str) -> None:
     diffs += [f"{key} (unknown here)" for key in stored.config if key not in wanted.config]
     if diffs:
         raise IndexFormatError(f"{where}: the index was built with other settings: {', '.join(diffs)}. "
-                               "Open it without a config (or without matching options) to use its own settings.")
+                               "Open it without a config (on the command line: without matching options) "
+                               "to use its own settings.")
     # The stored (b, r) are used as they are, even if a later datasketch would pick others.
 
 
