@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import multiprocessing
 import os
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
@@ -241,6 +242,7 @@ class _Workers:
 
     def __init__(self, jobs: int, state: dict[str, Any]) -> None:
         self.pool = None
+        self.jobs = jobs
         if jobs > 1:
             ctx = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else None)
             self.pool = ctx.Pool(jobs, initializer=_init_worker, initargs=(state,))
@@ -248,9 +250,24 @@ class _Workers:
             _init_worker(state)
 
     def map(self, func: Callable[[Any], T], tasks: Iterable[Any]) -> Iterator[T]:
+        """Results in task order. At most a few tasks per worker are in flight: the
+        pool's feeder would otherwise read the whole input (say, all of stdin) ahead."""
         if self.pool is None:
             return map(func, tasks)
-        return self.pool.imap(func, tasks, chunksize=1)
+        window = threading.BoundedSemaphore(4 * self.jobs)
+
+        def throttled() -> Iterator[Any]:
+            for task in tasks:
+                window.acquire()
+                yield task
+
+        def results() -> Iterator[T]:
+            assert self.pool is not None
+            for result in self.pool.imap(func, throttled(), chunksize=1):
+                window.release()
+                yield result
+
+        return results()
 
     def close(self) -> None:
         if self.pool is not None:
