@@ -72,7 +72,14 @@ def pairs_from_keys(keys: np.ndarray | list[np.ndarray]) -> np.ndarray:
     found: list[np.ndarray] = []
     if n < 2:
         return np.zeros(0, dtype=np.int64)
+    unique = np.zeros(0, dtype=np.int64)
+    pending = 0
     for band in range(blocks[0].shape[1]):
+        if pending > max(len(unique), 1_000_000):
+            # A copy collides in many bands: fold the repeats away as we go, so memory
+            # stays near the number of distinct pairs rather than pairs x bands.
+            unique = np.unique(np.concatenate([unique, *found]))
+            found, pending = [], 0
         column = np.concatenate([k[:, band] for k in blocks])
         order = np.argsort(column, kind="stable")
         ordered = column[order]
@@ -82,6 +89,7 @@ def pairs_from_keys(keys: np.ndarray | list[np.ndarray]) -> np.ndarray:
         if len(two):
             a, c = order[two].astype(np.int64), order[two + 1].astype(np.int64)
             found.append(np.minimum(a, c) * n + np.maximum(a, c))
+            pending += len(found[-1])
         for start, size in zip(starts[sizes > 2].tolist(), sizes[sizes > 2].tolist()):
             members = np.sort(order[start:start + size]).astype(np.int64)
             if size > MAX_BUCKET:
@@ -89,9 +97,8 @@ def pairs_from_keys(keys: np.ndarray | list[np.ndarray]) -> np.ndarray:
             else:
                 i, j = _pairs_of(size)
                 found.append(members[i] * n + members[j])
-    if not found:
-        return np.zeros(0, dtype=np.int64)
-    return np.unique(np.concatenate(found))
+            pending += len(found[-1])
+    return np.unique(np.concatenate([unique, *found]))
 
 
 def decode_pairs(encoded: np.ndarray, n: int) -> list[tuple[int, int]]:
