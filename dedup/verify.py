@@ -117,32 +117,16 @@ def _verify(
     overlap = shared / longer
     start_a, start_b = blocks[0].a, blocks[0].b
     allowed = shared // config.conflict_every
+
+    def verdict(match: bool, measure: str, reason: str) -> Verdict:
+        return Verdict(match, containment, containment, overlap, shared, conflicts, start_a, start_b, measure, reason)
+
     if conflicts > allowed:
-        return Verdict(
-            False,
-            containment,
-            containment,
-            overlap,
-            shared,
-            conflicts,
-            start_a,
-            start_b,
-            "conflict",
-            f"{conflicts} differing numbers or names where {allowed} are tolerated",
-        )
+        return verdict(False, "conflict", f"{conflicts} differing numbers or names where {allowed} are tolerated")
     lead_aligned = start_a <= config.lead_slack and start_b <= config.lead_slack
     if lead_aligned and containment >= config.containment_threshold:
-        return Verdict(
-            True,
-            containment,
-            containment,
-            overlap,
-            shared,
-            conflicts,
-            start_a,
-            start_b,
-            "containment",
-            f"{containment:.0%} of the shorter text is in the longer, both from the top",
+        return verdict(
+            True, "containment", f"{containment:.0%} of the shorter text is in the longer, both from the top"
         )
     # One text, headline included, carried further down the other page: a
     # "related articles" block, not a copy (a write-thru shares the body only).
@@ -150,80 +134,28 @@ def _verify(
         (start_a < head_a and start_b > config.lead_slack) or (start_b < head_b and start_a > config.lead_slack)
     )
     if carried:
-        return Verdict(
+        return verdict(
             False,
-            containment,
-            containment,
-            overlap,
-            shared,
-            conflicts,
-            start_a,
-            start_b,
             "carried",
             f"the whole of one text, headline included, appears from word {max(start_a, start_b)} "
             "of the other: a story carried further down the page, not a copy",
         )
     if overlap >= config.overlap_threshold:
-        return Verdict(
-            True,
-            containment,
-            containment,
-            overlap,
-            shared,
-            conflicts,
-            start_a,
-            start_b,
-            "overlap",
-            f"{overlap:.0%} of both texts is shared",
-        )
+        return verdict(True, "overlap", f"{overlap:.0%} of both texts is shared")
     if not lead_aligned and containment >= config.containment_threshold:
-        reason = (
+        return verdict(
+            False,
+            "none",
             f"{containment:.0%} of the shorter text is in the longer, but only from word "
-            f"{max(start_a, start_b)} on: another story carried further down the page"
+            f"{max(start_a, start_b)} on: another story carried further down the page",
         )
-    else:
-        reason = f"only {containment:.0%} of the shorter text is shared"
-    return Verdict(False, containment, containment, overlap, shared, conflicts, start_a, start_b, "none", reason)
+    return verdict(False, "none", f"only {containment:.0%} of the shorter text is shared")
 
 
 _NUMBER_WORDS = frozenset(
-    [
-        "zero",
-        "one",
-        "two",
-        "three",
-        "four",
-        "five",
-        "six",
-        "seven",
-        "eight",
-        "nine",
-        "ten",
-        "eleven",
-        "twelve",
-        "thirteen",
-        "fourteen",
-        "fifteen",
-        "sixteen",
-        "seventeen",
-        "eighteen",
-        "nineteen",
-        "twenty",
-        "thirty",
-        "forty",
-        "fifty",
-        "sixty",
-        "seventy",
-        "eighty",
-        "ninety",
-        "hundred",
-        "thousand",
-        "million",
-        "billion",
-        "trillion",
-        "half",
-        "quarter",
-    ]
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
+    "seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety hundred thousand "
+    "million billion trillion half quarter".split()
 )
 _MAX_LEAD_GAP = 30  # words of the leading gap (headline, dateline) searched for names
 
