@@ -1,0 +1,63 @@
+"""`dedup explain`: the figures behind one verdict, through the library and the CLI."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from click.testing import CliRunner, Result
+
+from dedup import Article
+from dedup.cli import cli
+from dedup.explain import explain
+
+SAMPLES = Path(__file__).resolve().parent.parent / "samples"
+SWAP = "yahoo/russia-ukraine-prisoner-swap.txt"
+HILL = "thehill/wagner-group-leaving-mali.txt"
+YAHOO = "yahoo/wagner-group-leaving-mali.json"
+
+
+def invoke(*args: str) -> Result:
+    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+
+
+def test_explain_copies_within_a_folder() -> None:
+    run = invoke("explain", HILL, YAHOO, "--in", str(SAMPLES))
+    assert run.exit_code == 0
+    out = run.stdout
+    assert "Verdict: SAME STORY" in out
+    assert "Decided by: overlap - 95% of both texts is shared" in out
+    assert "a candidate pair in the LSH index" in out
+
+
+def test_explain_a_page_carrying_another_story() -> None:
+    run = invoke("explain", SWAP, HILL, "--in", str(SAMPLES))
+    out = run.stdout
+    assert "Verdict: DIFFERENT" in out
+    assert "another story carried further down the page" in out
+    assert "Boilerplate removed from A:" in out and "DOWNLOAD THE APP" in out
+
+
+def test_explain_two_files_without_a_folder(tmp_path: Path) -> None:
+    a, b = tmp_path / "a.txt", tmp_path / "b.txt"
+    a.write_text("KEMPER CORP REGULAR PAYOUT SET\n\nQtly div 15 cts vs 15 cts prior\n\nPay May 29\n\n"
+                 "Record May Eight\n", encoding="utf-8")
+    b.write_text("KEMPER CORP REGULAR PAYOUT SET\n\nQtly div 15 cts vs 15 cts prior\n\nPay June 19\n\n"
+                 "Record June One\n", encoding="utf-8")
+    run = invoke("explain", str(a), str(b))
+    out = run.stdout
+    assert run.exit_code == 0
+    assert "Decided by: conflict" in out and "Verdict: DIFFERENT" in out
+
+
+def test_explain_unknown_id_is_a_one_line_error() -> None:
+    run = invoke("explain", "no/such.txt", HILL, "--in", str(SAMPLES))
+    assert run.exit_code == 1
+    assert run.stderr.startswith("Error: no/such.txt is not an article id")
+
+
+def test_explain_library_figures_are_those_of_verification() -> None:
+    text = "Chile will open talks next month with lending agencies on the renegotiation of its official debt."
+    e = explain(Article(id="a", text=text + " It gave no details."), Article(id="b", text=text))
+    assert e.verdict.match and e.verdict.measure == "containment"
+    assert e.verdict.containment == 1.0 and e.jaccard > 0.5
+    assert str(e).splitlines()[0] == "A: a"
