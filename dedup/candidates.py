@@ -11,7 +11,6 @@ are candidates when all rows of at least one band agree). For a whole batch
 it is done at once with numpy (sort each band's keys, pair up equal runs),
 which is ~50x faster than inserting and querying one key at a time; the
 persistent index uses ``MinHashLSH`` itself, with its storage backends.
-:func:`lsh_index` builds that index for one threshold.
 """
 
 from __future__ import annotations
@@ -32,11 +31,6 @@ def bands(threshold: float, num_perm: int) -> tuple[int, int]:
     """``(b, r)``: the bands and rows per band datasketch picks for a threshold."""
     lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
     return int(lsh.b), int(lsh.r)
-
-
-def lsh_index(threshold: float, config: Config, **kwargs: object) -> MinHashLSH:
-    """A datasketch MinHashLSH with the config's permutations (``kwargs``: storage etc.)."""
-    return MinHashLSH(threshold=threshold, num_perm=config.num_perm, **kwargs)
 
 
 def band_keys(signatures: np.ndarray, threshold: float, num_perm: int) -> np.ndarray:

@@ -89,6 +89,20 @@ def config_options(func: Callable[..., Any]) -> Callable[..., Any]:
     return func
 
 
+def run_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Options of every command that reads and clusters input: --strict, --quiet, --jobs."""
+    options = [
+        click.option("--strict", is_flag=True, help="Fail (exit 1) if any input had to be skipped."),
+        click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary on stderr."),
+        click.option("-j", "--jobs", type=int, default=0, show_default="all cores",
+                     help="Worker processes for reading, fingerprinting and verifying "
+                          "(results do not depend on it)."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
 def build_config(canonical: str, prefer_source: str, window: str | None, containment: float,
                  lsh_threshold: float, shingle_size: int, num_perm: int) -> Config:
     try:
@@ -139,10 +153,7 @@ def run_scan(paths: tuple[str, ...], config: Config, quiet: bool, strict: bool, 
               help="Output format; jsonl has one line per article.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), default=None,
               help="Write the report to this file instead of standard output.")
-@click.option("--strict", is_flag=True, help="Fail (exit 1) if any input had to be skipped.")
-@click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary on stderr.")
-@click.option("-j", "--jobs", type=int, default=0, show_default="all cores",
-              help="Worker processes for reading, fingerprinting and verifying (results do not depend on it).")
+@run_options
 @config_options
 def scan(paths: tuple[str, ...], fmt: str, output: str | None, strict: bool, quiet: bool, jobs: int,
          **options: Any) -> None:
@@ -166,14 +177,6 @@ def scan(paths: tuple[str, ...], fmt: str, output: str | None, strict: bool, qui
                    f"{n['duplicates']} duplicates", err=True)
 
 
-def main() -> None:
-    try:
-        cli(standalone_mode=True)
-    except InputError as exc:  # pragma: no cover - safety net, commands convert their own errors
-        click.echo(f"Error: {exc}", err=True)
-        sys.exit(1)
-
-
 @cli.command("eval")
 @click.argument("paths", nargs=-1, required=True, metavar="PATH...")
 @click.option("--truth", "truth_path", required=True, type=click.Path(exists=True, dir_okay=False),
@@ -181,10 +184,7 @@ def main() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
 @click.option("--show", type=click.IntRange(0, 10), default=5, show_default=True,
               help="Worst merges and splits to list, with their articles.")
-@click.option("--strict", is_flag=True, help="Fail (exit 1) if any input had to be skipped.")
-@click.option("-q", "--quiet", is_flag=True, help="No progress bar on stderr.")
-@click.option("-j", "--jobs", type=int, default=0, show_default="all cores",
-              help="Worker processes, as for scan (results do not depend on it).")
+@run_options
 @config_options
 def eval_cmd(paths: tuple[str, ...], truth_path: str, as_json: bool, show: int, strict: bool, quiet: bool,
              jobs: int, **options: Any) -> None:

@@ -409,7 +409,7 @@ def run(tasks: Iterable[Unit | list[Article]], config: Config, *, jobs: int = 1,
         state = {"config": config, "docs": doc_spool.reader(), "times": times}
         workers = _Workers(jobs, state)
         try:
-            result = _cluster_and_report(items, pairs, config, problems, workers, progress)
+            result = _cluster_and_report(items, times, pairs, config, problems, workers, progress)
             lap("verify_cluster")
             result.timings = timings
             return result
@@ -425,8 +425,8 @@ def _timestamp(value: str | None) -> float:
     return when.timestamp() if when is not None else float("nan")
 
 
-def _cluster_and_report(items: list[Item], pairs: list[tuple[int, int]], config: Config, problems: list[Problem],
-                        workers: _Workers, progress: Progress[Any]) -> Result:
+def _cluster_and_report(items: list[Item], times: np.ndarray, pairs: list[tuple[int, int]], config: Config,
+                        problems: list[Problem], workers: _Workers, progress: Progress[Any]) -> Result:
     verdicts: dict[tuple[int, int], tuple[bool, float]] = {}
 
     def verify_many(todo: Sequence[tuple[int, int]], label: str | None = None) -> None:
@@ -443,7 +443,7 @@ def _cluster_and_report(items: list[Item], pairs: list[tuple[int, int]], config:
     groups = cluster(len(items), pairs, verify_many, verdicts, keys, config.link_fraction)
     chosen = []
     for g in groups:
-        cands = [Candidate(items[m].id, items[m].source, parse_time(items[m].published), items[m].words,
+        cands = [Candidate(items[m].id, items[m].source, _time_at(times, m), items[m].words,
                            items[m].order) for m in g.members]
         chosen.append((g, choose(cands, config).id))
     index = {it.id: k for k, it in enumerate(items)}

@@ -36,19 +36,6 @@ def article_records(result: Result) -> Iterator[dict[str, Any]]:
             yield rec
 
 
-def to_jsonl(result: Result) -> str:
-    return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in article_records(result))
-
-
-def to_csv(result: Result) -> str:
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=CSV_FIELDS, lineterminator="\n")
-    writer.writeheader()
-    for rec in article_records(result):
-        writer.writerow(rec)
-    return out.getvalue()
-
-
 def to_json(result: Result) -> str:
     doc = {
         "counts": result.counts(),
@@ -117,8 +104,8 @@ def write(result: Result, fmt: str, out: IO[str]) -> None:
 def render(result: Result, fmt: str) -> str:
     if fmt == "json":
         return to_json(result)
-    if fmt == "jsonl":
-        return to_jsonl(result)
-    if fmt == "csv":
-        return to_csv(result)
+    if fmt in ("jsonl", "csv"):
+        out = io.StringIO()
+        write(result, fmt, out)
+        return out.getvalue()
     return to_text(result)
