@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Protocol
@@ -176,25 +176,37 @@ def strip(prepared: Prepared, stats: BoilerplateRule | None, config: Config) -> 
     (a "related articles" block with full texts, as on the seed page): it and
     what follows are dropped. If too little would remain, the whole text is kept.
     """
-    kept: list[str] = []
-    removed: list[str] = []
-    head = 0
-    body = False  # a sentence of the story has been kept
     segments = prepared.segments
-    for n, seg in enumerate(segments):
-        if stats is not None and stats.is_boilerplate(prepared.group, seg.key, config):
-            removed.append(" ".join(seg.words))
-        elif body and is_headline(seg):
-            # Another story's headline below this one's body: a "related" block.
-            removed.extend(" ".join(s.words) for s in segments[n:])
-            break
-        else:
-            kept.extend(seg.words)
-            if head:
-                body = body or (len(seg.words) >= BODY_SENTENCE and not is_headline(seg))
-            head = head or len(seg.words)
-    if len(kept) < config.min_tokens:
-        kept = [w for seg in prepared.segments for w in seg.words]
-        removed = []
-        head = len(prepared.segments[0].words) if prepared.segments else 0
-    return Doc(prepared.id, tuple(kept), tuple(removed), head)
+    kept, head = kept_segments(
+        prepared.group, [s.key for s in segments], [len(s.words) for s in segments],
+        lambda n: is_headline(segments[n]), stats, config)
+    keep = set(kept)
+    words = tuple(w for n in kept for w in segments[n].words)
+    removed = tuple(" ".join(s.words) for n, s in enumerate(segments) if n not in keep)
+    return Doc(prepared.id, words, removed, head)
+
+
+def kept_segments(group: str, keys: Sequence[int], sizes: Sequence[int], headline: Callable[[int], bool],
+                  stats: BoilerplateRule | None, config: Config) -> tuple[list[int], int]:
+    """Which segments of an article :func:`strip` keeps, and the length of the first.
+
+    Works on what the rule needs only (segment keys, sizes in words, and
+    whether segment ``n`` is a headline on a line of its own), so that a batch
+    can strip articles without building their segments.
+    """
+    kept: list[int] = []
+    total = head = 0
+    body = False  # a sentence of the story has been kept
+    for n, key in enumerate(keys):
+        if stats is not None and stats.is_boilerplate(group, key, config):
+            continue
+        if body and headline(n):
+            break  # another story's headline below this one's body: a "related" block
+        kept.append(n)
+        total += sizes[n]
+        if head:
+            body = body or (sizes[n] >= BODY_SENTENCE and not headline(n))
+        head = head or sizes[n]
+    if total < config.min_tokens:
+        return list(range(len(keys))), sizes[0] if len(keys) else 0
+    return kept, head

@@ -8,6 +8,7 @@ Both are plain data and pickle cheaply to worker processes.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .article import Article
@@ -135,9 +136,14 @@ def is_headline(seg: Segment) -> bool:
     >>> is_headline(Segment(0, ("Shr", "12", "cts", "vs", "10", "cts"), True))
     False
     """
-    if not seg.line or not 2 <= len(seg.words) <= 20:
+    return seg.line and looks_like_headline(seg.words)
+
+
+def looks_like_headline(words: Sequence[str]) -> bool:
+    """The words of a headline: 2-20 words, in capitals or Title Case (see :func:`is_headline`)."""
+    if not 2 <= len(words) <= 20:
         return False
-    alpha = [w for w in seg.words if w[:1].isalpha() and len(w) > 2 and w.lower() not in CALENDAR]
+    alpha = [w for w in words if w[:1].isalpha() and len(w) > 2 and w.lower() not in CALENDAR]
     if len(alpha) >= 2 and all(w.isupper() for w in alpha):
         return True  # "DEAN FOODS CO <DF> 3RD QTR NET"
     alpha = [w for w in alpha if len(w) > 3]

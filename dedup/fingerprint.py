@@ -4,13 +4,13 @@ Signatures are exactly those of ``datasketch.MinHash`` with the default
 ``"affine32"`` scheme, the same ``num_perm`` and ``seed``, and
 :func:`shingle_hashes` as its hash function: build one with
 :func:`to_minhash` and use any datasketch index or storage backend with it.
-The work is done for all shingles of an article at once (one
-``shingles x permutations`` array), not one shingle at a time.
+The work is done for all shingles of a batch of articles at once (prefix
+sums over their bytes for the shingle hashes, one ``shingles x permutations``
+array for the signatures), not one word or shingle at a time.
 """
 
 from __future__ import annotations
 
-import zlib
 from collections.abc import Sequence
 from functools import lru_cache
 
@@ -18,7 +18,6 @@ import numpy as np
 from datasketch import LeanMinHash, MinHash
 
 HASH_SCHEME = "affine32"
-_MIX = np.uint32(0x01000193)
 _MAX32 = np.uint32(0xFFFFFFFF)
 
 
@@ -29,49 +28,77 @@ def permutations(num_perm: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     return perm[0].astype(np.uint32), perm[1].astype(np.uint32)
 
 
-_CACHE: dict[str, int] = {}
-_CACHE_LIMIT = 2_000_000  # words; a news vocabulary fits, a pathological stream is bounded
+_P = 0x01000193  # odd, so invertible modulo 2**32
+_P_INV = pow(_P, -1, 1 << 32)
+_SPACE, _NEWLINE = 32, 10
+_MAX_SHINGLES = 1 << 15  # shingles per block of the (shingles x permutations) array: 16 MB at 128
 
 
-def token_hash(token: str) -> int:
-    """A stable 32-bit hash of one token: CRC-32 of its UTF-8 bytes."""
-    return zlib.crc32(token.encode("utf-8"))
-
-
-def token_hashes(tokens: Sequence[str]) -> np.ndarray:
-    """:func:`token_hash` of every token, through a per-process cache of the vocabulary."""
-    cache = _CACHE
-    try:
-        values = [cache[t] for t in tokens]
-    except KeyError:
-        if len(cache) > _CACHE_LIMIT:
-            cache.clear()
-        values = []
-        for t in tokens:
-            h = cache.get(t)
-            if h is None:
-                h = cache[t] = zlib.crc32(t.encode("utf-8"))
-            values.append(h)
-    return np.array(values, dtype=np.uint32)
-
-
-def shingle_hashes(hashes: np.ndarray, size: int) -> np.ndarray:
-    """32-bit hashes of every run of ``size`` consecutive tokens.
-
-    A text shorter than ``size`` is one shingle of all its tokens; an empty
-    text has none.
-    """
-    n = len(hashes)
-    if n == 0:
-        return hashes[:0]
-    if n < size:
-        size = n
-    count = n - size + 1
-    out = hashes[:count].copy()
+@lru_cache(maxsize=1)
+def _powers(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """``P**k`` and ``P**-k`` modulo 2**32 for ``k < n``."""
     with np.errstate(over="ignore"):
-        for j in range(1, size):
-            out = (out * _MIX) ^ hashes[j:j + count]
-    return out
+        up = np.cumprod(np.full(n, _P, dtype=np.uint32), dtype=np.uint32)
+        down = np.cumprod(np.full(n, _P_INV, dtype=np.uint32), dtype=np.uint32)
+    return np.concatenate(([np.uint32(1)], up[:-1])), np.concatenate(([np.uint32(1)], down[:-1]))
+
+
+def _power_tables(n: int) -> tuple[np.ndarray, np.ndarray]:
+    size = 1 << max(16, (n - 1).bit_length())  # grow by doubling: few distinct sizes, one cached
+    return _powers(size)
+
+
+def _shingles(texts: Sequence[str], size: int) -> tuple[np.ndarray, np.ndarray]:
+    """Hashes of every run of ``size`` words of each text, and which text each is from.
+
+    Texts are lower-cased words separated by spaces (no newlines). A shingle's
+    hash is a polynomial hash of its UTF-8 bytes modulo 2**32, computed for all
+    shingles of all texts at once from prefix sums: no per-word Python work. A
+    text shorter than ``size`` words is one shingle of all its words; an empty
+    text has none. Shingles come out grouped by text, in text order.
+    """
+    data = np.frombuffer("\n".join(texts).encode("utf-8"), dtype=np.uint8)
+    n = len(data)
+    if n == 0:
+        return np.zeros(0, dtype=np.uint32), np.zeros(0, dtype=np.int64)
+    up, down = _power_tables(n + 1)
+    with np.errstate(over="ignore"):
+        prefix = np.zeros(n + 1, dtype=np.uint32)
+        np.cumsum((data.astype(np.uint32) + np.uint32(1)) * up[:n], dtype=np.uint32, out=prefix[1:])
+        sep = (data == _SPACE) | (data == _NEWLINE)
+        word = ~sep
+        starts = np.flatnonzero(word & np.concatenate(([True], sep[:-1])))
+        ends = np.flatnonzero(word & np.concatenate((sep[1:], [True]))) + 1
+        owner = np.searchsorted(np.flatnonzero(data == _NEWLINE), starts)  # the text each word is in
+        if len(starts) >= size:
+            valid = owner[: len(starts) - size + 1] == owner[size - 1 :]
+            first = np.flatnonzero(valid)
+            last = first + (size - 1)
+        else:
+            first = last = np.zeros(0, dtype=np.int64)
+        # Texts shorter than a shingle: one shingle of all their words.
+        counts = np.bincount(owner, minlength=len(texts))
+        short = np.flatnonzero((counts > 0) & (counts < size))
+        if len(short):
+            bounds = np.concatenate(([0], np.cumsum(counts)))
+            first = np.concatenate((first, bounds[short]))
+            last = np.concatenate((last, bounds[short + 1] - 1))
+            order = np.argsort(owner[first], kind="stable")
+            first, last = first[order], last[order]
+        s, e = starts[first], ends[last]
+        hashes = (prefix[e] - prefix[s]) * down[s]
+    return hashes, owner[first]
+
+
+def shingle_hashes(text: str, size: int) -> np.ndarray:
+    """32-bit hashes of every run of ``size`` consecutive words of ``text``
+    (lower-cased words separated by single spaces).
+
+    A text shorter than ``size`` words is one shingle of all its words; an
+    empty text has none. These are the values a datasketch ``MinHash`` with
+    ``hashfunc=int`` is fed to get this module's signatures.
+    """
+    return _shingles([text], size)[0]
 
 
 def _fmix32(h: np.ndarray) -> np.ndarray:
@@ -86,23 +113,63 @@ def _fmix32(h: np.ndarray) -> np.ndarray:
 
 def minhash(shingles: np.ndarray, num_perm: int, seed: int) -> np.ndarray:
     """MinHash signature (uint32, ``num_perm`` values) of a set of shingle hashes."""
+    full, _ = _signatures(shingles, np.zeros(len(shingles), dtype=np.int64), 1, num_perm, seed, None)
+    signature: np.ndarray = full[0]
+    return signature
+
+
+def _signatures(hashes: np.ndarray, owner: np.ndarray, count: int, num_perm: int, seed: int,
+                lead: int | None) -> tuple[np.ndarray, np.ndarray]:
+    """Signatures of ``count`` texts from their shingles (grouped by ``owner``, in order):
+    over all shingles, and over the first ``lead`` of each text's."""
     a, b = permutations(num_perm, seed)
-    if len(shingles) == 0:
-        return np.full(num_perm, _MAX32, dtype=np.uint32)
-    mixed = _fmix32(np.unique(shingles))
-    with np.errstate(over="ignore"):
-        values = np.multiply.outer(mixed, a) + b
-    result: np.ndarray = values.min(axis=0)
-    return result
+    full = np.full((count, num_perm), _MAX32, dtype=np.uint32)
+    leads = np.full((count, num_perm), _MAX32, dtype=np.uint32)
+    if not len(hashes):
+        return full, leads
+    mixed = _fmix32(hashes)
+    texts, begin = np.unique(owner, return_index=True)  # owner is sorted: where each text's shingles begin
+    stop = np.concatenate((begin[1:], [len(owner)]))
+    mid = np.minimum(stop, begin + lead) if lead is not None else stop
+    # Blocks of whole texts, at most _MAX_SHINGLES rows each (one text may exceed it alone).
+    lo = 0
+    while lo < len(texts):
+        hi = max(lo + 1, int(np.searchsorted(stop, begin[lo] + _MAX_SHINGLES, side="right")))
+        rows = slice(int(begin[lo]), int(stop[hi - 1]))
+        # permutations x shingles, plus a sentinel column: reduceat runs along contiguous rows.
+        values = np.empty((num_perm, rows.stop - rows.start + 1), dtype=np.uint32)
+        with np.errstate(over="ignore"):
+            np.multiply.outer(a, mixed[rows], out=values[:, :-1])
+            values[:, :-1] += b[:, None]
+        values[:, -1] = _MAX32
+        edges = np.empty(2 * (hi - lo), dtype=np.int64)
+        edges[0::2] = begin[lo:hi] - rows.start
+        edges[1::2] = mid[lo:hi] - rows.start
+        mins = np.minimum.reduceat(values, edges, axis=1).T
+        head, rest = mins[0::2], mins[1::2]
+        rest[mid[lo:hi] == stop[lo:hi]] = _MAX32  # no shingles after the lead: reduceat gave one row
+        leads[texts[lo:hi]] = head
+        full[texts[lo:hi]] = np.minimum(head, rest)
+        lo = hi
+    return full, leads
+
+
+def signature_batch(texts: Sequence[str], shingle_size: int, lead_tokens: int, num_perm: int,
+                    seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Whole-text and lead signatures (``len(texts) x num_perm`` uint32 arrays) of
+    lower-cased texts, words separated by single spaces.
+
+    The lead signature covers the shingles of the first ``lead_tokens`` words.
+    """
+    hashes, owner = _shingles(texts, shingle_size)
+    return _signatures(hashes, owner, len(texts), num_perm, seed, max(1, lead_tokens - shingle_size + 1))
 
 
 def signatures(tokens: Sequence[str], shingle_size: int, lead_tokens: int, num_perm: int,
                seed: int) -> tuple[np.ndarray, np.ndarray]:
     """Whole-text and lead signatures of a lower-cased token sequence."""
-    hashes = token_hashes(tokens)
-    full = minhash(shingle_hashes(hashes, shingle_size), num_perm, seed)
-    lead = minhash(shingle_hashes(hashes[:lead_tokens], shingle_size), num_perm, seed)
-    return full, lead
+    full, lead = signature_batch([" ".join(tokens)], shingle_size, lead_tokens, num_perm, seed)
+    return full[0], lead[0]
 
 
 def to_minhash(signature: np.ndarray, seed: int = 1) -> LeanMinHash:

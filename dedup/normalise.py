@@ -251,7 +251,16 @@ def segment_key(tokens: list[str] | tuple[str, ...]) -> int:
     >>> segment_key(["Sign", "up"]) == segment_key(["sign", "UP"])
     True
     """
-    data = " ".join(tokens).lower().encode("utf-8")
+    return text_key(" ".join(tokens))
+
+
+def text_key(text: str) -> int:
+    """:func:`segment_key` of a segment given as its words joined by single spaces.
+
+    >>> text_key("Sign up") == segment_key(["sign", "UP"])
+    True
+    """
+    data = text.lower().encode("utf-8")
     value = (zlib.crc32(data) << 32) | zlib.crc32(data, 0x5BD1E995)
     return value - (1 << 64) if value >= 1 << 63 else value
 

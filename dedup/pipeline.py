@@ -25,14 +25,14 @@ from typing import Any, TypeVar
 import numpy as np
 
 from .article import Article, parse_time
-from .boilerplate import BoilerplateRule, SegmentCounts, article_keys, group_id, strip
+from .boilerplate import BoilerplateRule, SegmentCounts, article_keys, group_id, kept_segments
 from .candidates import band_keys, decode_pairs, pairs_from_keys
 from .canonical import Candidate, choose
 from .cluster import cluster
 from .config import Config
-from .document import Doc, Prepared, Segment, prepare
-from .fingerprint import signatures
-from .normalise import segment_key
+from .document import Doc, Prepared, looks_like_headline, prepare
+from .fingerprint import signature_batch
+from .normalise import text_key
 from .reading import Problem, Unit, load_unit
 from .spool import Spool, SpoolReader
 from .verify import Verdict, verify
@@ -147,48 +147,49 @@ def _init_worker(state: dict[str, Any]) -> None:
     _STATE.update(state)
 
 
+_ALONE = "\x01"  # marks, in the spool, a segment that is a paragraph of its own
+
+
 def _segments_text(p: Prepared) -> str:
-    """Spool form of segments: one line per text line, sentences split by tabs."""
-    out: list[str] = []
-    for s in p.segments:
-        text = " ".join(s.words)
-        if s.line or not out:
-            out.append(text)
-        else:
-            out[-1] += "\t" + text
-    return "\n".join(out)
+    """Spool form of segments: one per line, words joined by spaces, marked if a paragraph of its own."""
+    return "\n".join((_ALONE if s.line else "") + " ".join(s.words) for s in p.segments)
 
 
-def _prepared_from(ident: str, group: str, text: str) -> Prepared:
-    segs = []
-    for line in text.split("\n"):
-        sentences = line.split("\t")
-        for sentence in sentences:
-            if sentence:
-                words = sentence.split(" ")
-                segs.append(Segment(segment_key(words), tuple(words), len(sentences) == 1))
-    return Prepared(ident, group, tuple(segs))
-
-
-def _pass_fingerprint(task: tuple[int, list[str], list[str]]) -> tuple[np.ndarray, list[str], list[int]]:
+def _pass_fingerprint(task: tuple[int, list[str]]) -> tuple[np.ndarray, list[str], list[int]]:
     """Strip boilerplate and fingerprint articles ``lo..``: band keys, cleaned texts, word counts."""
-    lo, ids, groups = task
+    lo, groups = task
     config: Config = _STATE["config"]
     rule: BoilerplateRule = _STATE["rule"]
     reader: SpoolReader = _STATE["segments"]
-    fulls, leads, texts, lengths = [], [], [], []
-    for k, (ident, group) in enumerate(zip(ids, groups)):
-        doc = strip(_prepared_from(ident, group, reader.get(lo + k)), rule, config)
-        full, lead = signatures(doc.tokens, config.shingle_size, config.lead_tokens, config.num_perm, config.seed)
-        fulls.append(full)
-        leads.append(lead)
-        texts.append(" ".join(doc.words[:doc.head]) + "\n" + " ".join(doc.words[doc.head:]))
-        lengths.append(len(doc.words))
-    if not fulls:
+    texts, lowers, lengths = [], [], []
+    for k, group in enumerate(groups):
+        first, rest, length = _strip_spooled(reader.get(lo + k), group, rule, config)
+        texts.append(first + "\n" + rest)
+        lowers.append((first + " " + rest if rest else first).lower())
+        lengths.append(length)
+    if not texts:
         return np.zeros((0, 0), dtype=np.uint32), texts, lengths
-    keys = np.hstack([band_keys(np.array(fulls), config.lsh_threshold, config.num_perm),
-                      band_keys(np.array(leads), config.lead_lsh_threshold, config.num_perm)])
+    fulls, leads = signature_batch(lowers, config.shingle_size, config.lead_tokens, config.num_perm, config.seed)
+    keys = np.hstack([band_keys(fulls, config.lsh_threshold, config.num_perm),
+                      band_keys(leads, config.lead_lsh_threshold, config.num_perm)])
     return keys, texts, lengths
+
+
+def _strip_spooled(spooled: str, group: str, rule: BoilerplateRule, config: Config) -> tuple[str, str, int]:
+    """:func:`~dedup.boilerplate.strip` on the spool form of an article, without building
+    its segments: the first segment kept, the others (joined by spaces) and the word count."""
+    lines = spooled.split("\n") if spooled else []
+    alone = [line[:1] == _ALONE for line in lines]
+    segs = [line[1:] if a else line for line, a in zip(lines, alone)]
+    sizes = [seg.count(" ") + 1 for seg in segs]
+
+    def headline(n: int) -> bool:
+        return alone[n] and 2 <= sizes[n] <= 20 and looks_like_headline(segs[n].split(" "))
+
+    kept, _ = kept_segments(group, [text_key(seg) for seg in segs], sizes, headline, rule, config)
+    if not kept:
+        return "", "", 0
+    return segs[kept[0]], " ".join(segs[n] for n in kept[1:]), sum(sizes[n] for n in kept)
 
 
 def _pass_verify(pairs: list[tuple[int, int]]) -> list[tuple[bool, float]]:
@@ -384,8 +385,7 @@ def run(tasks: Iterable[Unit | list[Article]], config: Config, *, jobs: int = 1,
         rule = counts.rule(config)
         del counts
         state = {"config": config, "rule": rule, "segments": seg_spool.reader()}
-        fp_tasks = ((lo, [it.id for it in items[lo:lo + ARTICLES_PER_TASK]], groups[lo:lo + ARTICLES_PER_TASK])
-                    for lo in range(0, n, ARTICLES_PER_TASK))
+        fp_tasks = ((lo, groups[lo:lo + ARTICLES_PER_TASK]) for lo in range(0, n, ARTICLES_PER_TASK))
         key_chunks: list[np.ndarray] = []
         lengths: list[int] = []
         workers = _Workers(jobs, state)
@@ -432,7 +432,7 @@ def _cluster_and_report(items: list[Item], times: np.ndarray, pairs: list[tuple[
     def verify_many(todo: Sequence[tuple[int, int]], label: str | None = None) -> None:
         if verdicts:  # later rounds may repeat pairs; the first (the candidates) holds distinct (i < j) pairs
             todo = [p for p in dict.fromkeys((min(i, j), max(i, j)) for i, j in todo) if p not in verdicts]
-        chunks = list(_chunks(todo, PAIRS_PER_TASK))
+        chunks = list(_chunks(_local_order(todo), PAIRS_PER_TASK))
         results = workers.map(_pass_verify, chunks)
         if label:
             results = iter(progress(results, label, len(chunks)))
@@ -460,6 +460,25 @@ def _cluster_and_report(items: list[Item], times: np.ndarray, pairs: list[tuple[
             sim = 1.0 if m == c else round(verdicts[(min(m, c), max(m, c))][1], 4)
             assignments[items[m].id] = Assignment(items[m].id, number, canon_id, m == c, sim)
     return Result(clusters, assignments, {it.id: it for it in items}, config, problems, len(verdicts))
+
+
+def _local_order(pairs: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The pairs grouped by connected component, so that a worker verifying a
+    chunk reads each article from the spool about once, not once per pair."""
+    parent: dict[int, int] = {}
+
+    def find(x: int) -> int:
+        root = parent.setdefault(x, x)
+        while root != parent[root]:
+            parent[root] = parent[parent[root]]
+            root = parent[root]
+        return root
+
+    for i, j in pairs:
+        ri, rj = find(i), find(j)
+        if ri != rj:
+            parent[max(ri, rj)] = min(ri, rj)
+    return sorted(pairs, key=lambda p: (find(p[0]), p))
 
 
 def verify_words(a: Sequence[str], b: Sequence[str], time_a: dt.datetime | None, time_b: dt.datetime | None,

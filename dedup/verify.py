@@ -161,7 +161,17 @@ _MAX_LEAD_GAP = 30  # words of the leading gap (headline, dateline) searched for
 
 
 def _numbers(words: Sequence[str]) -> set[str]:
-    return {w.lower() for w in words if is_number(w) or w.lower() in _NUMBER_WORDS}
+    """The numbers (all digits) and number words among ``words``, lower-cased.
+
+    Set operations only: gaps can be hundreds of words long.
+
+    >>> sorted(_numbers(["Paid", "May", "11", "Two", "billion", "4F", "someone"]))
+    ['11', 'billion', 'two']
+    """
+    distinct = set(map(str.lower, words))
+    found = distinct & _NUMBER_WORDS
+    found.update(filter(str.isdigit, distinct))
+    return found
 
 
 _STOPWORDS = frozenset(

@@ -95,7 +95,7 @@ def test_stats(tmp_path: Path, first: Path) -> None:
     lines = invoke("index", "stats", db).stdout.splitlines()
     assert lines[:7] == [
         f"index                 {db}",
-        "format                1",
+        "format                2",
         "articles              3",
         "clusters              2",
         "clusters with copies  1",

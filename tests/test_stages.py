@@ -23,9 +23,9 @@ from dedup.fingerprint import (
     estimate_jaccard,
     minhash,
     shingle_hashes,
+    signature_batch,
     signatures,
     to_minhash,
-    token_hashes,
 )
 from dedup.normalise import normalise_text, segment_key, split_segments, words
 from dedup.pipeline import find_duplicates, verify_pair
@@ -236,41 +236,53 @@ TOKENS = [w.lower() for w in words(normalise_text(story("reuters-4441")))]
 
 @pytest.mark.parametrize(("num_perm", "seed"), [(128, 1), (64, 7), (256, 42)])
 def test_signatures_are_datasketch_minhashes(num_perm: int, seed: int) -> None:
-    shingles = shingle_hashes(token_hashes(TOKENS), 3)
+    shingles = shingle_hashes(" ".join(TOKENS), 3)
     reference = MinHash(num_perm=num_perm, seed=seed, hashfunc=int)
     reference.update_batch(shingles.tolist())
     full, lead = signatures(TOKENS, 3, 40, num_perm, seed)
     assert np.array_equal(full, reference.hashvalues)
     lead_reference = MinHash(num_perm=num_perm, seed=seed, hashfunc=int)
-    lead_reference.update_batch(shingle_hashes(token_hashes(TOKENS[:40]), 3).tolist())
+    lead_reference.update_batch(shingle_hashes(" ".join(TOKENS[:40]), 3).tolist())
     assert np.array_equal(lead, lead_reference.hashvalues)
     assert to_minhash(full, seed).jaccard(reference) == 1.0
 
 
 def test_jaccard_estimate_agrees_with_datasketch() -> None:
     other = TOKENS[:200] + [w.lower() for w in words(normalise_text(story("reuters-2110")))]
-    a = minhash(shingle_hashes(token_hashes(TOKENS), 3), 128, 1)
-    b = minhash(shingle_hashes(token_hashes(other), 3), 128, 1)
+    a = minhash(shingle_hashes(" ".join(TOKENS), 3), 128, 1)
+    b = minhash(shingle_hashes(" ".join(other), 3), 128, 1)
     ma, mb = MinHash(num_perm=128, hashfunc=int), MinHash(num_perm=128, hashfunc=int)
-    ma.update_batch(shingle_hashes(token_hashes(TOKENS), 3).tolist())
-    mb.update_batch(shingle_hashes(token_hashes(other), 3).tolist())
+    ma.update_batch(shingle_hashes(" ".join(TOKENS), 3).tolist())
+    mb.update_batch(shingle_hashes(" ".join(other), 3).tolist())
     assert estimate_jaccard(a, b) == pytest.approx(ma.jaccard(mb))
     assert 0.2 < estimate_jaccard(a, b) < 0.6
 
 
 def test_shingles() -> None:
-    hashes = token_hashes(["a", "b", "c", "d", "e"])
-    assert len(shingle_hashes(hashes, 3)) == 3
-    assert len(shingle_hashes(hashes[:2], 3)) == 1  # a text shorter than a shingle is one shingle
-    assert len(shingle_hashes(hashes[:0], 3)) == 0
+    assert len(shingle_hashes("a b c d e", 3)) == 3
+    assert len(shingle_hashes("a b", 3)) == 1  # a text shorter than a shingle is one shingle
+    assert len(shingle_hashes("", 3)) == 0
     # a run of words hashes the same wherever it occurs
-    other = token_hashes(["x", "b", "c", "d"])
-    assert shingle_hashes(hashes, 3)[1] == shingle_hashes(other, 3)[1]
-    assert shingle_hashes(hashes, 3)[0] != shingle_hashes(other, 3)[0]
+    assert shingle_hashes("a b c d e", 3)[1] == shingle_hashes("x b c d", 3)[1]
+    assert shingle_hashes("a b c d e", 3)[0] != shingle_hashes("x b c d", 3)[0]
+    assert shingle_hashes("ab c d", 3)[0] != shingle_hashes("a bc d", 3)[0]
+
+
+def test_a_batch_fingerprints_each_text_as_if_alone() -> None:
+    texts = [" ".join(TOKENS), "", "too short", " ".join(TOKENS[:30]), " ".join(TOKENS[100:]), "x"]
+    full, lead = signature_batch(texts, 3, 40, 128, 1)
+    for k, text in enumerate(texts):
+        alone_full, alone_lead = signatures(text.split(), 3, 40, 128, 1)
+        assert np.array_equal(full[k], alone_full)
+        assert np.array_equal(lead[k], alone_lead)
+        reference = MinHash(num_perm=128, hashfunc=int)
+        reference.update_batch(shingle_hashes(text, 3).tolist())
+        assert np.array_equal(full[k], reference.hashvalues)
+    assert np.array_equal(full[1], MinHash(num_perm=128).hashvalues)  # empty
 
 
 def test_empty_text_signature_is_datasketch_empty() -> None:
-    assert np.array_equal(minhash(shingle_hashes(token_hashes([]), 3), 128, 1), MinHash(num_perm=128).hashvalues)
+    assert np.array_equal(minhash(shingle_hashes("", 3), 128, 1), MinHash(num_perm=128).hashvalues)
 
 
 # ---------------------------------------------------------------- candidates
@@ -318,7 +330,7 @@ def _variants(seed: int) -> list[list[str]]:
 @pytest.mark.parametrize("threshold", [0.3, 0.5, 0.8])
 def test_candidates_are_datasketch_lsh_candidates(threshold: float) -> None:
     config = Config(lsh_threshold=threshold, lead_lsh_threshold=threshold)
-    sigs = [minhash(shingle_hashes(token_hashes(t), 3), config.num_perm, config.seed) for t in _variants(5)]
+    sigs = [minhash(shingle_hashes(" ".join(t), 3), config.num_perm, config.seed) for t in _variants(5)]
     lsh = MinHashLSH(threshold=threshold, num_perm=config.num_perm)
     for i, s in enumerate(sigs):
         lsh.insert(i, to_minhash(s, config.seed))
