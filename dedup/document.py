@@ -12,16 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .article import Article
-from .normalise import (
-    CALENDAR,
-    clean_for_matching,
-    is_relative_time,
-    segment_key,
-    split_segments,
-    strip_dateline,
-    unwrap,
-    words,
-)
+from .normalise import CALENDAR, clean_for_matching, segment_lines, text_key, words
 
 BODY_SENTENCE = 3  # words of a story's first line of text, after which a headline starts another story
 
@@ -74,39 +65,34 @@ def prepare(article: Article) -> Prepared:
     JSON record (title apart from text) and an HTML page (title in the
     ``<h1>``) of the same story line up the same way.
     """
-    segs: list[Segment] = []
-    lines = clean_for_matching(unwrap(article.text)).splitlines()
-    for n, line in enumerate(lines):
-        if n < 12:
-            line = strip_dateline(line)
-        if is_relative_time(line):
-            continue
-        sentences = [w for w in map(words, split_segments(line)) if w]
-        # A paragraph of its own (blank lines around it) of one sentence: a headline, a table row.
-        alone = (
-            len(sentences) == 1
-            and (n == 0 or not lines[n - 1].strip())
-            and (n + 1 == len(lines) or not lines[n + 1].strip())
-        )
-        segs.extend(Segment(segment_key(w), tuple(w), alone) for w in sentences)
+    segs = tuple(Segment(text_key(text), tuple(text.split(" ")), alone) for text, alone in segment_texts(article))
+    return Prepared(article.id, article.group, segs)
+
+
+def segment_texts(article: Article) -> list[tuple[str, bool]]:
+    """What :func:`prepare` makes of an article, as plain strings: each segment's
+    words joined by single spaces, and whether it is a paragraph of its own."""
+    segs = segment_lines(article.text)
     if article.title:
-        title_words = words(clean_for_matching(strip_site_name(article.title, article.source)))
-        if title_words and not _starts_with_title(segs, title_words):
-            segs.insert(0, Segment(segment_key(title_words), tuple(title_words), True))
-    return Prepared(article.id, article.group, tuple(segs))
+        title = " ".join(words(clean_for_matching(strip_site_name(article.title, article.source))))
+        if title and not _starts_with_title(segs, title):
+            segs.insert(0, (title, True))
+    return segs
 
 
-def _starts_with_title(segs: list[Segment], title: list[str]) -> bool:
+def _starts_with_title(segs: list[tuple[str, bool]], title: str) -> bool:
     """Whether the headline is already among the first words of the text."""
-    core = _strip_prefix([w.lower() for w in title])
+    core = _strip_prefix(title.lower().split(" "))
     if not core:
         return True
     head: list[str] = []
-    for seg in segs[:8]:
-        head.extend(w.lower() for w in seg.words)
-        if len(head) >= 80:
+    count = 0
+    for text, _ in segs[:8]:
+        head.append(text)
+        count += text.count(" ") + 1
+        if count >= 80:
             break
-    return _contains(head, core)
+    return f" {' '.join(core)} " in f" {' '.join(head).lower()} "
 
 
 def _strip_prefix(tokens: list[str]) -> list[str]:
@@ -116,11 +102,6 @@ def _strip_prefix(tokens: list[str]) -> list[str]:
             rest = rest[1:]
         return rest
     return tokens
-
-
-def _contains(have: list[str], core: list[str]) -> bool:
-    n = len(core)
-    return any(have[i : i + n] == core for i in range(len(have) - n + 1))
 
 
 def is_headline(seg: Segment) -> bool:

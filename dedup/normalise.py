@@ -147,6 +147,80 @@ def split_segments(text: str) -> list[str]:
     return out
 
 
+# Typographic characters that are neither words nor sentence ends, as UTF-8, mapped to ASCII
+# before the byte-level passes of :func:`segment_lines` (closing quotes matter to sentence ends).
+_TYPOGRAPHY = tuple(
+    (ch.encode("utf-8"), rep.encode("ascii"))
+    for ch, rep in (("\u2019", "'"), ("\u201d", '"'), ("\u2018", "'"), ("\u201c", '"'), ("\u2014", "-"),
+                    ("\u2013", "-"), ("\u2022", " "), ("\u00b7", " "), ("\u2026", "."), ("\u00ab", '"'),
+                    ("\u00bb", '"'), ("\u2032", "'"), ("\u00b4", "'"), ("\u2212", "-"), ("\u2010", "-"),
+                    ("\u2011", "-"))
+)
+# The sentence end of _SENTENCE_END, on bytes, punctuation included (it becomes a NUL byte).
+_SENTENCE_END_BYTES = re.compile(rb"[.!?](?<!\b[A-Za-z]\.)[\"')\]]*[ \t\f\v]+(?=[^ \t\f\v\n])")
+# ASCII bytes that are not word characters (\w), but for the line and sentence separators.
+_ASCII_NONWORD = bytes(
+    c if (c >= 0x80 or chr(c).isalnum() or c in (0x5F, 0x0A, 0x00)) else 0x20 for c in range(256)
+)
+_NONWORD_KEEP_BREAKS = re.compile(r"[^\w\n\x00]+")
+_SPACE_RUN = re.compile(rb"  +")
+
+
+def segment_lines(text: str) -> list[tuple[str, bool]]:
+    """The segments of a text (lines, and sentences within lines), each as its
+    words joined by single spaces, with whether it is a paragraph of its own.
+
+    The same segments as :func:`split_segments` followed by :func:`words`, with
+    wire datelines (first lines) and relative-time lines dropped. A segment is
+    *alone* when its line holds one sentence and blank lines (or the text's
+    ends) are around it: a headline, a table row. The work is done on the
+    whole text's bytes (a few passes of ``bytes.translate`` and ``re``), not
+    per word, except for text with non-ASCII letters left after typography.
+
+    >>> segment_lines("Title line\\n\\nIt rained. Then it stopped!\\nSign\u00a0up \u2014 now.")
+    [('Title line', True), ('It rained', False), ('Then it stopped', False), ('Sign up now', False)]
+    >>> segment_lines("U.S. farm plans. J. Smith said so.\\n\\nDAKAR, Senegal (AP) \u2014 Caf\u00e9 owners met.")
+    [('U S farm plans', False), ('J Smith said so', False), ('Caf\u00e9 owners met', True)]
+    """
+    lines = clean_for_matching(unwrap(text)).splitlines()
+    if not lines:
+        return []
+    blank = [not line.strip() for line in lines]
+    for n in range(min(12, len(lines))):
+        lines[n] = strip_dateline(lines[n])
+    for n, line in enumerate(lines):
+        if is_relative_time(line):
+            lines[n] = ""
+    data = "\n".join(lines).encode("utf-8")
+    ascii_only = data.isascii()
+    if not ascii_only:
+        for char, plain in _TYPOGRAPHY:
+            if char in data:
+                data = data.replace(char, plain)
+        ascii_only = data.isascii()
+    data = _SENTENCE_END_BYTES.sub(b"\x00", data).translate(_ASCII_NONWORD)
+    if not ascii_only:
+        data = _NONWORD_KEEP_BREAKS.sub(" ", data.decode("utf-8")).encode("utf-8")
+    data = _SPACE_RUN.sub(b" ", data)
+    for before, after in ((b" \n", b"\n"), (b"\n ", b"\n"), (b" \x00", b"\x00"), (b"\x00 ", b"\x00")):
+        data = data.replace(before, after)
+    data = data.strip(b" ")
+    out: list[tuple[str, bool]] = []
+    last = len(lines) - 1
+    for n, line in enumerate(data.decode("utf-8").split("\n")):
+        if not line:
+            continue
+        if "\x00" not in line:
+            out.append((line, (n == 0 or blank[n - 1]) and (n == last or blank[n + 1])))
+            continue
+        parts = [p for p in line.split("\x00") if p]
+        if len(parts) == 1:
+            out.append((parts[0], (n == 0 or blank[n - 1]) and (n == last or blank[n + 1])))
+        else:
+            out.extend((p, False) for p in parts)
+    return out
+
+
 CALENDAR = frozenset(
     [
         "january",

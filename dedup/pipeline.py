@@ -25,12 +25,12 @@ from typing import Any, TypeVar
 import numpy as np
 
 from .article import Article, parse_time
-from .boilerplate import BoilerplateRule, SegmentCounts, article_keys, group_id, kept_segments
+from .boilerplate import BoilerplateRule, SegmentCounts, combined_key, group_id, kept_segments
 from .candidates import band_keys, decode_pairs, pairs_from_keys
 from .canonical import Candidate, choose
 from .cluster import cluster
 from .config import Config
-from .document import Doc, Prepared, looks_like_headline, prepare
+from .document import Doc, looks_like_headline, segment_texts
 from .fingerprint import signature_batch
 from .normalise import text_key
 from .reading import Problem, Unit, load_unit
@@ -131,11 +131,12 @@ def _pass_read(task: Unit | list[Article]) -> tuple[list[Item], list[str], list[
         articles, problems = load_unit(task)
     items, groups, texts, keys = [], [], [], []
     for art in articles:
-        p = prepare(art)
+        segs = segment_texts(art)
         items.append(Item(art.id, art.title, art.source, art.url, art.published, 0, art.order))
         groups.append(art.group)
-        texts.append(_segments_text(p))
-        keys.append(article_keys(p))
+        texts.append("\n".join(_ALONE + text if alone else text for text, alone in segs))
+        gid = group_id(art.group)
+        keys.append(np.array(sorted({combined_key(gid, text_key(text)) for text, _ in segs}), dtype=np.int64))
     return items, groups, texts, keys, problems
 
 
@@ -148,11 +149,6 @@ def _init_worker(state: dict[str, Any]) -> None:
 
 
 _ALONE = "\x01"  # marks, in the spool, a segment that is a paragraph of its own
-
-
-def _segments_text(p: Prepared) -> str:
-    """Spool form of segments: one per line, words joined by spaces, marked if a paragraph of its own."""
-    return "\n".join((_ALONE if s.line else "") + " ".join(s.words) for s in p.segments)
 
 
 def _pass_fingerprint(task: tuple[int, list[str]]) -> tuple[np.ndarray, list[str], list[int]]:
