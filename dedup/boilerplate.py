@@ -51,10 +51,27 @@ def combined_key(gid: int, key: int) -> int:
     return (gid << _KEY_BITS) | (key & _KEY_MASK)
 
 
+def combined_keys(gids: np.ndarray, keys: np.ndarray) -> np.ndarray:
+    """:func:`combined_key` of many (source id, segment key) pairs at once."""
+    combined: np.ndarray = (gids.astype(np.int64) << _KEY_BITS) | (keys & _KEY_MASK)
+    return combined
+
+
 def article_keys(prepared: Prepared) -> np.ndarray:
     """The distinct combined keys of one article's segments."""
     gid = group_id(prepared.group)
     return np.array(sorted({combined_key(gid, s.key) for s in prepared.segments}), dtype=np.int64)
+
+
+def distinct_keys(owners: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct keys of each article of a batch (``owners[k]`` holds ``keys[k]``),
+    grouped by article in order: ``(owners, keys)``, each key once per article."""
+    order = np.lexsort((keys, owners))
+    owners, keys = owners[order], keys[order]
+    if len(keys) > 1:
+        new = np.concatenate(([True], (keys[1:] != keys[:-1]) | (owners[1:] != owners[:-1])))
+        owners, keys = owners[new], keys[new]
+    return owners, keys
 
 
 class SegmentCounts:
@@ -123,7 +140,7 @@ class SegmentCounts:
         for gid, n in self.docs.items():
             table[gid] = threshold(n, config)
         hits = self.keys[self.counts >= table[gids]]
-        return BoilerplateSet(frozenset(hits.tolist()))
+        return BoilerplateSet(frozenset(hits.tolist()), hits)
 
 
 @dataclass(frozen=True)
@@ -131,9 +148,19 @@ class BoilerplateSet:
     """The (source, segment) pairs found to be boilerplate in a batch."""
 
     keys: frozenset[int]
+    ordered: np.ndarray | None = field(default=None, compare=False, repr=False)  # the keys, sorted
 
     def is_boilerplate(self, group: str, key: int, config: Config) -> bool:
         return combined_key(group_id(group), key) in self.keys
+
+    def flags(self, combined: np.ndarray) -> np.ndarray:
+        """Which of many combined keys (:func:`combined_keys`) are boilerplate: a bool array."""
+        ordered = self.ordered if self.ordered is not None else np.array(sorted(self.keys), dtype=np.int64)
+        if not len(ordered):
+            return np.zeros(len(combined), dtype=bool)
+        at = np.minimum(np.searchsorted(ordered, combined), len(ordered) - 1)
+        found: np.ndarray = ordered[at] == combined
+        return found
 
 
 @dataclass
@@ -177,28 +204,27 @@ def strip(prepared: Prepared, stats: BoilerplateRule | None, config: Config) -> 
     what follows are dropped. If too little would remain, the whole text is kept.
     """
     segments = prepared.segments
-    kept, head = kept_segments(
-        prepared.group, [s.key for s in segments], [len(s.words) for s in segments],
-        lambda n: is_headline(segments[n]), stats, config)
+    boiler = [stats is not None and stats.is_boilerplate(prepared.group, s.key, config) for s in segments]
+    kept, head = kept_segments(boiler, [len(s.words) for s in segments], lambda n: is_headline(segments[n]), config)
     keep = set(kept)
     words = tuple(w for n in kept for w in segments[n].words)
     removed = tuple(" ".join(s.words) for n, s in enumerate(segments) if n not in keep)
     return Doc(prepared.id, words, removed, head)
 
 
-def kept_segments(group: str, keys: Sequence[int], sizes: Sequence[int], headline: Callable[[int], bool],
-                  stats: BoilerplateRule | None, config: Config) -> tuple[list[int], int]:
+def kept_segments(boiler: Sequence[bool], sizes: Sequence[int], headline: Callable[[int], bool],
+                  config: Config) -> tuple[list[int], int]:
     """Which segments of an article :func:`strip` keeps, and the length of the first.
 
-    Works on what the rule needs only (segment keys, sizes in words, and
-    whether segment ``n`` is a headline on a line of its own), so that a batch
-    can strip articles without building their segments.
+    Works on what the rule needs only (whether each segment is boilerplate, its
+    size in words, and whether segment ``n`` is a headline on a line of its
+    own), so that a batch can strip articles without building their segments.
     """
     kept: list[int] = []
     total = head = 0
     body = False  # a sentence of the story has been kept
-    for n, key in enumerate(keys):
-        if stats is not None and stats.is_boilerplate(group, key, config):
+    for n, chrome in enumerate(boiler):
+        if chrome:
             continue
         if body and headline(n):
             break  # another story's headline below this one's body: a "related" block
@@ -208,5 +234,5 @@ def kept_segments(group: str, keys: Sequence[int], sizes: Sequence[int], headlin
             body = body or (sizes[n] >= BODY_SENTENCE and not headline(n))
         head = head or sizes[n]
     if total < config.min_tokens:
-        return list(range(len(keys))), sizes[0] if len(keys) else 0
+        return list(range(len(boiler))), sizes[0] if len(boiler) else 0
     return kept, head

@@ -12,7 +12,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .article import Article
-from .normalise import CALENDAR, clean_for_matching, segment_lines, text_key, words
+from .fingerprint import segment_keys
+from .normalise import CALENDAR, clean_for_matching, segment_lines, words
 
 BODY_SENTENCE = 3  # words of a story's first line of text, after which a headline starts another story
 
@@ -65,7 +66,9 @@ def prepare(article: Article) -> Prepared:
     JSON record (title apart from text) and an HTML page (title in the
     ``<h1>``) of the same story line up the same way.
     """
-    segs = tuple(Segment(text_key(text), tuple(text.split(" ")), alone) for text, alone in segment_texts(article))
+    texts = segment_texts(article)
+    keys = segment_keys([text for text, _ in texts]).tolist()
+    segs = tuple(Segment(key, tuple(text.split(" ")), alone) for key, (text, alone) in zip(keys, texts))
     return Prepared(article.id, article.group, segs)
 
 

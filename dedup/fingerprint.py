@@ -29,23 +29,57 @@ def permutations(num_perm: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 _P = 0x01000193  # odd, so invertible modulo 2**32
-_P_INV = pow(_P, -1, 1 << 32)
+_KEY_P = (0x5BD1E995, 0x2545F491)  # the two halves of a segment key
 _SPACE, _NEWLINE = 32, 10
 _MAX_SHINGLES = 1 << 15  # shingles per block of the (shingles x permutations) array: 16 MB at 128
 
 
-@lru_cache(maxsize=1)
-def _powers(n: int) -> tuple[np.ndarray, np.ndarray]:
-    """``P**k`` and ``P**-k`` modulo 2**32 for ``k < n``."""
+@lru_cache(maxsize=4)
+def _powers(p: int, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """``p**k`` and ``p**-k`` modulo 2**32 for ``k < n``."""
     with np.errstate(over="ignore"):
-        up = np.cumprod(np.full(n, _P, dtype=np.uint32), dtype=np.uint32)
-        down = np.cumprod(np.full(n, _P_INV, dtype=np.uint32), dtype=np.uint32)
+        up = np.cumprod(np.full(n, p, dtype=np.uint32), dtype=np.uint32)
+        down = np.cumprod(np.full(n, pow(p, -1, 1 << 32), dtype=np.uint32), dtype=np.uint32)
     return np.concatenate(([np.uint32(1)], up[:-1])), np.concatenate(([np.uint32(1)], down[:-1]))
 
 
-def _power_tables(n: int) -> tuple[np.ndarray, np.ndarray]:
-    size = 1 << max(16, (n - 1).bit_length())  # grow by doubling: few distinct sizes, one cached
-    return _powers(size)
+def span_hashes(data: np.ndarray, starts: np.ndarray, ends: np.ndarray, p: int = _P) -> np.ndarray:
+    """32-bit polynomial hashes (base ``p``, odd) of the byte spans ``data[starts[k]:ends[k]]``.
+
+    All spans at once from one prefix sum: ``sum((byte + 1) * p**offset)``
+    modulo 2**32, so a span hashes the same wherever it occurs.
+    """
+    n = len(data)
+    size = 1 << max(16, n.bit_length())  # tables grow by doubling: few distinct sizes, cached
+    up, down = _powers(p, size)
+    with np.errstate(over="ignore"):
+        prefix = np.zeros(n + 1, dtype=np.uint32)
+        np.cumsum((data.astype(np.uint32) + np.uint32(1)) * up[:n], dtype=np.uint32, out=prefix[1:])
+        hashes: np.ndarray = (prefix[ends] - prefix[starts]) * down[starts]
+    return hashes
+
+
+def segment_keys(texts: Sequence[str]) -> np.ndarray:
+    """A stable signed 64-bit key of each segment's lower-cased text (int64 array).
+
+    Segments are words joined by single spaces (no newlines). Two 32-bit
+    polynomial hashes of the UTF-8 bytes, all segments at once; collisions only
+    matter if a story sentence collides with a frequent chrome line of the same source.
+
+    >>> a, b, c = segment_keys(["Sign up", "sign UP", "sign in"])
+    >>> bool(a == b), bool(a == c)
+    (True, False)
+    """
+    if not texts:
+        return np.zeros(0, dtype=np.int64)
+    data = np.frombuffer("\n".join(texts).lower().encode("utf-8"), dtype=np.uint8)
+    breaks = np.flatnonzero(data == _NEWLINE)
+    starts = np.concatenate(([0], breaks + 1))
+    ends = np.concatenate((breaks, [len(data)]))
+    high = span_hashes(data, starts, ends, _KEY_P[0]).astype(np.uint64)
+    low = span_hashes(data, starts, ends, _KEY_P[1]).astype(np.uint64)
+    keys: np.ndarray = ((high << np.uint64(32)) | low).view(np.int64)
+    return keys
 
 
 def _shingles(texts: Sequence[str], size: int) -> tuple[np.ndarray, np.ndarray]:
@@ -61,33 +95,27 @@ def _shingles(texts: Sequence[str], size: int) -> tuple[np.ndarray, np.ndarray]:
     n = len(data)
     if n == 0:
         return np.zeros(0, dtype=np.uint32), np.zeros(0, dtype=np.int64)
-    up, down = _power_tables(n + 1)
-    with np.errstate(over="ignore"):
-        prefix = np.zeros(n + 1, dtype=np.uint32)
-        np.cumsum((data.astype(np.uint32) + np.uint32(1)) * up[:n], dtype=np.uint32, out=prefix[1:])
-        sep = (data == _SPACE) | (data == _NEWLINE)
-        word = ~sep
-        starts = np.flatnonzero(word & np.concatenate(([True], sep[:-1])))
-        ends = np.flatnonzero(word & np.concatenate((sep[1:], [True]))) + 1
-        owner = np.searchsorted(np.flatnonzero(data == _NEWLINE), starts)  # the text each word is in
-        if len(starts) >= size:
-            valid = owner[: len(starts) - size + 1] == owner[size - 1 :]
-            first = np.flatnonzero(valid)
-            last = first + (size - 1)
-        else:
-            first = last = np.zeros(0, dtype=np.int64)
-        # Texts shorter than a shingle: one shingle of all their words.
-        counts = np.bincount(owner, minlength=len(texts))
-        short = np.flatnonzero((counts > 0) & (counts < size))
-        if len(short):
-            bounds = np.concatenate(([0], np.cumsum(counts)))
-            first = np.concatenate((first, bounds[short]))
-            last = np.concatenate((last, bounds[short + 1] - 1))
-            order = np.argsort(owner[first], kind="stable")
-            first, last = first[order], last[order]
-        s, e = starts[first], ends[last]
-        hashes = (prefix[e] - prefix[s]) * down[s]
-    return hashes, owner[first]
+    sep = (data == _SPACE) | (data == _NEWLINE)
+    word = ~sep
+    starts = np.flatnonzero(word & np.concatenate(([True], sep[:-1])))
+    ends = np.flatnonzero(word & np.concatenate((sep[1:], [True]))) + 1
+    owner = np.searchsorted(np.flatnonzero(data == _NEWLINE), starts)  # the text each word is in
+    if len(starts) >= size:
+        valid = owner[: len(starts) - size + 1] == owner[size - 1 :]
+        first = np.flatnonzero(valid)
+        last = first + (size - 1)
+    else:
+        first = last = np.zeros(0, dtype=np.int64)
+    # Texts shorter than a shingle: one shingle of all their words.
+    counts = np.bincount(owner, minlength=len(texts))
+    short = np.flatnonzero((counts > 0) & (counts < size))
+    if len(short):
+        bounds = np.concatenate(([0], np.cumsum(counts)))
+        first = np.concatenate((first, bounds[short]))
+        last = np.concatenate((last, bounds[short + 1] - 1))
+        order = np.argsort(owner[first], kind="stable")
+        first, last = first[order], last[order]
+    return span_hashes(data, starts[first], ends[last]), owner[first]
 
 
 def shingle_hashes(text: str, size: int) -> np.ndarray:

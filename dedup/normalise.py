@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 import unicodedata
-import zlib
 
 _TRANSLATE = str.maketrans(
     {
@@ -314,29 +313,6 @@ def words(segment: str) -> list[str]:
     ['U', 'S', 'oil', 'output', 'rose', '5', '2', 'said', 'Reuters']
     """
     return _WORD.findall(segment)
-
-
-def segment_key(tokens: list[str] | tuple[str, ...]) -> int:
-    """A stable signed 64-bit key of a segment's lower-cased words (same in every process).
-
-    Two CRC-32s with different seeds: cheap, and collisions only matter if a
-    story sentence collides with a frequent chrome line of the same source.
-
-    >>> segment_key(["Sign", "up"]) == segment_key(["sign", "UP"])
-    True
-    """
-    return text_key(" ".join(tokens))
-
-
-def text_key(text: str) -> int:
-    """:func:`segment_key` of a segment given as its words joined by single spaces.
-
-    >>> text_key("Sign up") == segment_key(["sign", "UP"])
-    True
-    """
-    data = text.lower().encode("utf-8")
-    value = (zlib.crc32(data) << 32) | zlib.crc32(data, 0x5BD1E995)
-    return value - (1 << 64) if value >= 1 << 63 else value
 
 
 def is_number(token: str) -> bool:

@@ -25,14 +25,13 @@ from typing import Any, TypeVar
 import numpy as np
 
 from .article import Article, parse_time
-from .boilerplate import BoilerplateRule, SegmentCounts, combined_key, group_id, kept_segments
+from .boilerplate import BoilerplateSet, SegmentCounts, combined_keys, distinct_keys, group_id, kept_segments
 from .candidates import band_keys, decode_pairs, pairs_from_keys
 from .canonical import Candidate, choose
 from .cluster import cluster
 from .config import Config
 from .document import Doc, looks_like_headline, segment_texts
-from .fingerprint import signature_batch
-from .normalise import text_key
+from .fingerprint import segment_keys, signature_batch
 from .reading import Problem, Unit, load_unit
 from .spool import Spool, SpoolReader
 from .verify import Verdict, verify
@@ -122,22 +121,28 @@ class Result:
 
 # ---------------------------------------------------------------- worker functions (pure)
 
-def _pass_read(task: Unit | list[Article]) -> tuple[list[Item], list[str], list[str], list[np.ndarray], list[Problem]]:
-    """Read (or take) articles and prepare them: metadata, groups, segment texts, segment keys."""
+def _pass_read(task: Unit | list[Article]) -> tuple[list[Item], list[str], list[str], np.ndarray, np.ndarray,
+                                                   list[Problem]]:
+    """Read (or take) articles and prepare them: metadata, groups, segment texts (spool form),
+    and the distinct combined segment keys of each article (article positions, keys)."""
     problems: list[Problem]
     if isinstance(task, list):
         articles, problems = task, []
     else:
         articles, problems = load_unit(task)
-    items, groups, texts, keys = [], [], [], []
+    items, groups, texts, sizes = [], [], [], []
+    segments: list[str] = []
     for art in articles:
         segs = segment_texts(art)
         items.append(Item(art.id, art.title, art.source, art.url, art.published, 0, art.order))
         groups.append(art.group)
         texts.append("\n".join(_ALONE + text if alone else text for text, alone in segs))
-        gid = group_id(art.group)
-        keys.append(np.array(sorted({combined_key(gid, text_key(text)) for text, _ in segs}), dtype=np.int64))
-    return items, groups, texts, keys, problems
+        segments.extend(text for text, _ in segs)
+        sizes.append(len(segs))
+    owners = np.repeat(np.arange(len(articles), dtype=np.int64), sizes)
+    gids = np.array([group_id(g) for g in groups], dtype=np.int64)
+    owners, keys = distinct_keys(owners, combined_keys(gids[owners], segment_keys(segments)))
+    return items, groups, texts, owners, keys, problems
 
 
 _STATE: dict[str, Any] = {}
@@ -155,11 +160,28 @@ def _pass_fingerprint(task: tuple[int, list[str]]) -> tuple[np.ndarray, list[str
     """Strip boilerplate and fingerprint articles ``lo..``: band keys, cleaned texts, word counts."""
     lo, groups = task
     config: Config = _STATE["config"]
-    rule: BoilerplateRule = _STATE["rule"]
+    rule: BoilerplateSet = _STATE["rule"]
     reader: SpoolReader = _STATE["segments"]
+    articles: list[tuple[list[str], list[bool]]] = []
+    segments: list[str] = []
+    sizes: list[int] = []
+    for k in range(len(groups)):
+        lines = reader.get(lo + k).split("\n")
+        alone = [line[:1] == _ALONE for line in lines]
+        segs = [line[1:] if a else line for line, a in zip(lines, alone)] if any(alone) else lines
+        if segs == [""]:
+            segs, alone = [], []
+        articles.append((segs, alone))
+        segments.extend(segs)
+        sizes.append(len(segs))
+    owners = np.repeat(np.arange(len(groups), dtype=np.int64), sizes)
+    gids = np.array([group_id(g) for g in groups], dtype=np.int64)
+    boiler = rule.flags(combined_keys(gids[owners], segment_keys(segments))).tolist()
     texts, lowers, lengths = [], [], []
-    for k, group in enumerate(groups):
-        first, rest, length = _strip_spooled(reader.get(lo + k), group, rule, config)
+    at = 0
+    for segs, alone in articles:
+        first, rest, length = _strip_segments(segs, alone, boiler[at:at + len(segs)], config)
+        at += len(segs)
         texts.append(first + "\n" + rest)
         lowers.append((first + " " + rest if rest else first).lower())
         lengths.append(length)
@@ -171,18 +193,15 @@ def _pass_fingerprint(task: tuple[int, list[str]]) -> tuple[np.ndarray, list[str
     return keys, texts, lengths
 
 
-def _strip_spooled(spooled: str, group: str, rule: BoilerplateRule, config: Config) -> tuple[str, str, int]:
-    """:func:`~dedup.boilerplate.strip` on the spool form of an article, without building
-    its segments: the first segment kept, the others (joined by spaces) and the word count."""
-    lines = spooled.split("\n") if spooled else []
-    alone = [line[:1] == _ALONE for line in lines]
-    segs = [line[1:] if a else line for line, a in zip(lines, alone)]
+def _strip_segments(segs: list[str], alone: list[bool], boiler: list[bool], config: Config) -> tuple[str, str, int]:
+    """:func:`~dedup.boilerplate.strip` on an article's segment strings: the first segment
+    kept, the others (joined by spaces) and the word count."""
     sizes = [seg.count(" ") + 1 for seg in segs]
 
     def headline(n: int) -> bool:
         return alone[n] and 2 <= sizes[n] <= 20 and looks_like_headline(segs[n].split(" "))
 
-    kept, _ = kept_segments(group, [text_key(seg) for seg in segs], sizes, headline, rule, config)
+    kept, _ = kept_segments(boiler, sizes, headline, config)
     if not kept:
         return "", "", 0
     return segs[kept[0]], " ".join(segs[n] for n in kept[1:]), sum(sizes[n] for n in kept)
@@ -347,7 +366,7 @@ def run(tasks: Iterable[Unit | list[Article]], config: Config, *, jobs: int = 1,
         counts = SegmentCounts()
         workers = _Workers(jobs, {})
         try:
-            for got_items, got_groups, texts, keys, got_problems in progress(
+            for got_items, got_groups, texts, owners, keys, got_problems in progress(
                     workers.map(_pass_read, tasks), "reading", None):
                 for p in got_problems:
                     report(p)
@@ -362,13 +381,12 @@ def run(tasks: Iterable[Unit | list[Article]], config: Config, *, jobs: int = 1,
                     got_items = [got_items[k] for k in keep]
                     got_groups = [got_groups[k] for k in keep]
                     texts = [texts[k] for k in keep]
-                    keys = [keys[k] for k in keep]
+                    keys = keys[np.isin(owners, keep)]
                 base = len(items)
                 items.extend(replace(it, order=base + k) for k, it in enumerate(got_items))
                 groups.extend(got_groups)
                 seg_spool.extend(texts)
-                if keys:
-                    counts.add(np.concatenate(keys), (group_id(g) for g in got_groups))
+                counts.add(keys, (group_id(g) for g in got_groups))
         finally:
             workers.close()
         del seen
