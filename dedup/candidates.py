@@ -79,18 +79,16 @@ def pairs_from_keys(keys: np.ndarray | list[np.ndarray]) -> np.ndarray:
         ordered = column[order]
         starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
         sizes = np.diff(np.r_[starts, n])
-        two = starts[sizes == 2]
-        if len(two):
-            a, c = order[two].astype(np.int64), order[two + 1].astype(np.int64)
-            found.append(np.minimum(a, c) * n + np.maximum(a, c))
-            pending += len(found[-1])
-        for start, size in zip(starts[sizes > 2].tolist(), sizes[sizes > 2].tolist()):
-            members = np.sort(order[start:start + size]).astype(np.int64)
+        # Buckets of one size at a time: a (buckets x size) array of members, all their pairs at once.
+        for size in np.unique(sizes[sizes >= 2]).tolist():
+            at = starts[sizes == size]
+            members = np.sort(order[at[:, None] + np.arange(size)], axis=1).astype(np.int64)
             if size > MAX_BUCKET:
-                found.append(members[:-1] * n + members[1:])
+                pairs = members[:, :-1] * n + members[:, 1:]
             else:
                 i, j = _pairs_of(size)
-                found.append(members[i] * n + members[j])
+                pairs = members[:, i] * n + members[:, j]
+            found.append(pairs.ravel())
             pending += len(found[-1])
     return np.unique(np.concatenate([unique, *found]))
 
