@@ -30,7 +30,7 @@ from dedup.fingerprint import (
 )
 from dedup.normalise import normalise_text, split_segments, words
 from dedup.pipeline import find_duplicates, verify_pair
-from dedup.verify import Verdict, verify
+from dedup.verify import Verdict, _verify, verify
 
 DATA = Path(__file__).resolve().parent / "data"
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
@@ -459,6 +459,26 @@ def test_verify_is_symmetric(a: str, b: str) -> None:
     assert (ab.match, ab.score, ab.containment, ab.overlap, ab.shared, ab.conflicts, ab.measure) == (
         ba.match, ba.score, ba.containment, ba.overlap, ba.shared, ba.conflicts, ba.measure)
     assert (ab.start_a, ab.start_b) == (ba.start_b, ba.start_a)
+
+
+class _NeverEqual(list[str]):
+    """Word lists that never compare equal, so verification aligns them as it does different texts."""
+
+    def __eq__(self, other: object) -> bool:
+        return False
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+@pytest.mark.parametrize("name", ["reuters-4441", "reuters-2110", "reuters-9134"])
+def test_identical_texts_get_the_verdict_the_alignment_gives(name: str) -> None:
+    words = w(story(name))
+    lower = [x.lower() for x in words]
+    upper = [x.upper() for x in words]  # case differs, lower-cased words do not
+    aligned = _verify(words, upper, _NeverEqual(lower), _NeverEqual(lower), 5, 5, CONFIG)
+    assert aligned.match and aligned.measure == "containment"
+    assert verify(words, upper, CONFIG, 5, 5) == aligned
+    assert not verify(words[:2], words[:2], CONFIG).match  # shorter than a shared run: no alignment either
 
 
 def test_time_window() -> None:
