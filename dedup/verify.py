@@ -104,16 +104,18 @@ def _verify(
     shared += credit
     prev_a, prev_b = blocks[0].a + blocks[0].size, blocks[0].b + blocks[0].size
     for blk in blocks[1:]:
-        credit, conflict = _gap(words_a[prev_a : blk.a], words_b[prev_b : blk.b])
+        gap_a, gap_b = slice(prev_a, blk.a), slice(prev_b, blk.b)
+        credit, conflict = _gap(words_a[gap_a], words_b[gap_b], ta[gap_a], tb[gap_b])
         shared += credit
         conflicts += conflict
         prev_a, prev_b = blk.a + blk.size, blk.b + blk.size
     # The tails: a changed pay date is a conflict, a truncated copy's end is not.
-    tail_a, tail_b = words_a[prev_a:], words_b[prev_b:]
-    credit, conflict = _gap(tail_a, tail_b)
-    shared += credit
-    if abs(len(tail_a) - len(tail_b)) <= 2:
-        conflicts += conflict
+    tail_a, tail_b = la - prev_a, lb - prev_b
+    if abs(tail_a - tail_b) <= 2 or max(tail_a, tail_b) <= _MAX_GAP:  # else the tails can count for nothing
+        credit, conflict = _gap(words_a[prev_a:], words_b[prev_b:], ta[prev_a:], tb[prev_b:])
+        shared += credit
+        if abs(tail_a - tail_b) <= 2:
+            conflicts += conflict
     shorter, longer = min(la, lb), max(la, lb)
     shared = min(shared, shorter)
     containment = shared / shorter
@@ -163,15 +165,15 @@ _NUMBER_WORDS = frozenset(
 _MAX_LEAD_GAP = 30  # words of the leading gap (headline, dateline) searched for names
 
 
-def _numbers(words: Sequence[str]) -> set[str]:
-    """The numbers (all digits) and number words among ``words``, lower-cased.
+def _numbers(lower: Sequence[str]) -> set[str]:
+    """The numbers (all digits) and number words among lower-cased ``words``.
 
     Set operations only: gaps can be hundreds of words long.
 
-    >>> sorted(_numbers(["Paid", "May", "11", "Two", "billion", "4F", "someone"]))
+    >>> sorted(_numbers(["paid", "may", "11", "two", "billion", "4f", "someone"]))
     ['11', 'billion', 'two']
     """
-    distinct = set(map(str.lower, words))
+    distinct = set(lower)
     found = distinct & _NUMBER_WORDS
     found.update(filter(str.isdigit, distinct))
     return found
@@ -290,17 +292,18 @@ def _lead_gap(xa: Sequence[str], xb: Sequence[str]) -> tuple[int, int]:
     return credit, 0
 
 
-def _gap(xa: Sequence[str], xb: Sequence[str]) -> tuple[int, int]:
-    """(words credited as shared, conflicts) for one aligned gap between shared runs."""
+def _gap(xa: Sequence[str], xb: Sequence[str], lower_a: Sequence[str], lower_b: Sequence[str]) -> tuple[int, int]:
+    """(words credited as shared, conflicts) for one aligned gap between shared runs
+    (its words as written, and lower-cased)."""
     if not xa or not xb:
         return 0, 0
-    nums_a, nums_b = _numbers(xa), _numbers(xb)
+    nums_a, nums_b = _numbers(lower_a), _numbers(lower_b)
     if len(xa) > _MAX_GAP or len(xb) > _MAX_GAP:
         # A rewritten passage: its figures conflict when neither side's are all in the other.
         return 0, int(bool(nums_a and nums_b) and not (nums_a <= nums_b or nums_b <= nums_a))
     if nums_a and nums_b and nums_a != nums_b:  # "May 11" / "May one", "1.5 billion" / "two billion"
         return 0, 1
-    sa, sb = " ".join(xa).lower(), " ".join(xb).lower()
+    sa, sb = " ".join(lower_a), " ".join(lower_b)
     if fuzz.ratio(sa, sb) >= _SPELLING_RATIO or sa.replace(" ", "") == sb.replace(" ", ""):
         return min(len(xa), len(xb)), 0
     if _names_differ(xa, xb):
