@@ -148,13 +148,14 @@ def split_segments(text: str) -> list[str]:
 
 # Typographic characters that are neither words nor sentence ends, as UTF-8, mapped to ASCII
 # before the byte-level passes of :func:`segment_lines` (closing quotes matter to sentence ends).
-_TYPOGRAPHY = tuple(
-    (ch.encode("utf-8"), rep.encode("ascii"))
+_TYPOGRAPHY = {
+    ch: rep.encode("ascii")
     for ch, rep in (("\u2019", "'"), ("\u201d", '"'), ("\u2018", "'"), ("\u201c", '"'), ("\u2014", "-"),
                     ("\u2013", "-"), ("\u2022", " "), ("\u00b7", " "), ("\u2026", "."), ("\u00ab", '"'),
                     ("\u00bb", '"'), ("\u2032", "'"), ("\u00b4", "'"), ("\u2212", "-"), ("\u2010", "-"),
                     ("\u2011", "-"))
-)
+}
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
 # The sentence end of _SENTENCE_END, on bytes, punctuation included (it becomes a NUL byte).
 _SENTENCE_END_BYTES = re.compile(rb"[.!?](?<!\b[A-Za-z]\.)[\"')\]]*[ \t\f\v]+(?=[^ \t\f\v\n])")
 # ASCII bytes that are not word characters (\w), but for the line and sentence separators.
@@ -185,40 +186,40 @@ def segment_lines(text: str) -> list[tuple[str, bool]]:
     if not lines:
         return []
     blank = [not line.strip() for line in lines]
-    for n in range(min(12, len(lines))):
-        lines[n] = strip_dateline(lines[n])
-    for n, line in enumerate(lines):
-        if is_relative_time(line):
-            lines[n] = ""
-    data = "\n".join(lines).encode("utf-8")
+    if _DATELINE_ANYWHERE.search("\n".join(lines[:12])):  # one search to rule most texts out
+        for n in range(min(12, len(lines))):
+            lines[n] = strip_dateline(lines[n])
+    joined = "\n".join(lines)
+    if "ago" in joined.lower():
+        for n, line in enumerate(lines):
+            if is_relative_time(line):
+                lines[n] = ""
+        joined = "\n".join(lines)
+    data = joined.encode("utf-8")
     ascii_only = data.isascii()
     if not ascii_only:
-        for char, plain in _TYPOGRAPHY:
-            if char in data:
-                data = data.replace(char, plain)
+        for char in set(_NON_ASCII.findall(joined)):
+            plain = _TYPOGRAPHY.get(char)
+            if plain is not None:
+                data = data.replace(char.encode("utf-8"), plain)
         ascii_only = data.isascii()
     data = _SENTENCE_END_BYTES.sub(b"\x00", data).translate(_ASCII_NONWORD)
     if not ascii_only:
         data = _NONWORD_KEEP_BREAKS.sub(" ", data.decode("utf-8")).encode("utf-8")
-    data = _SPACE_RUN.sub(b" ", data)
-    for before, after in ((b" \n", b"\n"), (b"\n ", b"\n"), (b" \x00", b"\x00"), (b"\x00 ", b"\x00")):
-        data = data.replace(before, after)
-    data = data.strip(b" ")
     out: list[tuple[str, bool]] = []
     last = len(lines) - 1
-    for n, line in enumerate(data.decode("utf-8").split("\n")):
-        if not line:
-            continue
+    for n, line in enumerate(_SPACE_RUN.sub(b" ", data).decode("utf-8").split("\n")):
         if "\x00" not in line:
-            out.append((line, (n == 0 or blank[n - 1]) and (n == last or blank[n + 1])))
+            line = line.strip(" ")
+            if line:
+                out.append((line, (n == 0 or blank[n - 1]) and (n == last or blank[n + 1])))
             continue
-        parts = [p for p in line.split("\x00") if p]
+        parts = [p for p in (x.strip(" ") for x in line.split("\x00")) if p]
         if len(parts) == 1:
             out.append((parts[0], (n == 0 or blank[n - 1]) and (n == last or blank[n + 1])))
         else:
             out.extend((p, False) for p in parts)
     return out
-
 
 CALENDAR = frozenset(
     [
@@ -270,6 +271,7 @@ _DATELINE = re.compile(
     r"^[A-Z][A-Z.'\- ]{1,40}(?:,\s*[A-Za-z0-9.' ]{1,30}){0,3}(?:\s*\([A-Za-z. ]{1,20}\))?"
     r"\s+(?:-{1,2}|\u2013|\u2014)\s+(?=\S)"
 )
+_DATELINE_ANYWHERE = re.compile(_DATELINE.pattern, re.MULTILINE)  # finds every line's dateline, and more
 
 
 def strip_dateline(line: str) -> str:
