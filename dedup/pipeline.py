@@ -14,6 +14,7 @@ number of articles only by their band keys and metadata.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import multiprocessing
 import os
 import threading
@@ -156,8 +157,9 @@ def _init_worker(state: dict[str, Any]) -> None:
 _ALONE = "\x01"  # marks, in the spool, a segment that is a paragraph of its own
 
 
-def _pass_fingerprint(task: tuple[int, list[str]]) -> tuple[np.ndarray, list[str], list[int]]:
-    """Strip boilerplate and fingerprint articles ``lo..``: band keys, cleaned texts, word counts."""
+def _pass_fingerprint(task: tuple[int, list[str]]) -> tuple[np.ndarray, list[str], list[int], list[bytes]]:
+    """Strip boilerplate and fingerprint articles ``lo..``: band keys, cleaned texts, word counts,
+    and a digest of each cleaned text (equal texts, equal digests)."""
     lo, groups = task
     config: Config = _STATE["config"]
     rule: BoilerplateSet = _STATE["rule"]
@@ -185,12 +187,13 @@ def _pass_fingerprint(task: tuple[int, list[str]]) -> tuple[np.ndarray, list[str
         texts.append(first + "\n" + rest)
         lowers.append((first + " " + rest if rest else first).lower())
         lengths.append(length)
+    digests = [hashlib.blake2b(text.encode("utf-8"), digest_size=8).digest() for text in texts]
     if not texts:
-        return np.zeros((0, 0), dtype=np.uint32), texts, lengths
+        return np.zeros((0, 0), dtype=np.uint32), texts, lengths, digests
     fulls, leads = signature_batch(lowers, config.shingle_size, config.lead_tokens, config.num_perm, config.seed)
     keys = np.hstack([band_keys(fulls, config.lsh_threshold, config.num_perm),
                       band_keys(leads, config.lead_lsh_threshold, config.num_perm)])
-    return keys, texts, lengths
+    return keys, texts, lengths, digests
 
 
 def _strip_segments(segs: list[str], alone: list[bool], boiler: list[bool], config: Config) -> tuple[str, str, int]:
@@ -402,13 +405,15 @@ def run(tasks: Iterable[Unit | list[Article]], config: Config, *, jobs: int = 1,
         fp_tasks = ((lo, groups[lo:lo + ARTICLES_PER_TASK]) for lo in range(0, n, ARTICLES_PER_TASK))
         key_chunks: list[np.ndarray] = []
         lengths: list[int] = []
+        digests: list[bytes] = []
         workers = _Workers(jobs, state)
         try:
-            for keys_chunk, texts, lens in progress(workers.map(_pass_fingerprint, fp_tasks), "fingerprinting",
+            for keys_chunk, texts, lens, digest in progress(workers.map(_pass_fingerprint, fp_tasks), "fingerprinting",
                                                     (n + ARTICLES_PER_TASK - 1) // ARTICLES_PER_TASK):
                 key_chunks.append(keys_chunk)
                 doc_spool.extend(texts)
                 lengths.extend(lens)
+                digests.extend(digest)
         finally:
             workers.close()
         items = [replace(it, words=w) for it, w in zip(items, lengths)]
@@ -423,7 +428,9 @@ def run(tasks: Iterable[Unit | list[Article]], config: Config, *, jobs: int = 1,
         state = {"config": config, "docs": doc_spool.reader(), "times": times}
         workers = _Workers(jobs, state)
         try:
-            result = _cluster_and_report(items, times, pairs, config, problems, workers, progress)
+            same = _same_texts(digests) if config.window_seconds is None else None
+            del digests
+            result = _cluster_and_report(items, times, pairs, config, problems, workers, progress, same)
             lap("verify_cluster")
             result.timings = timings
             return result
@@ -439,19 +446,45 @@ def _timestamp(value: str | None) -> float:
     return when.timestamp() if when is not None else float("nan")
 
 
+def _same_texts(digests: list[bytes]) -> list[int]:
+    """For each article, the first article with the same cleaned text (itself if none)."""
+    first: dict[bytes, int] = {}
+    return [first.setdefault(d, k) for k, d in enumerate(digests)]
+
+
 def _cluster_and_report(items: list[Item], times: np.ndarray, pairs: list[tuple[int, int]], config: Config,
-                        problems: list[Problem], workers: _Workers, progress: Progress[Any]) -> Result:
+                        problems: list[Problem], workers: _Workers, progress: Progress[Any],
+                        same: list[int] | None = None) -> Result:
+    """Verify, cluster and pick canonical items. ``same[i]`` is the first article with
+    the text of article ``i``: a pair's verdict is then that of the pair of those
+    (verification reads only the texts), so each pair of texts is verified once."""
     verdicts: dict[tuple[int, int], tuple[bool, float]] = {}
+    by_text: dict[tuple[int, int], tuple[bool, float]] = {}
 
     def verify_many(todo: Sequence[tuple[int, int]], label: str | None = None) -> None:
         if verdicts:  # later rounds may repeat pairs; the first (the candidates) holds distinct (i < j) pairs
             todo = [p for p in dict.fromkeys((min(i, j), max(i, j)) for i, j in todo) if p not in verdicts]
-        chunks = list(_chunks(_local_order(todo), PAIRS_PER_TASK))
+        texts: dict[tuple[int, int], list[tuple[int, int]]] = {}
+        if same is None:
+            work = todo
+        else:
+            for i, j in todo:
+                a, b = same[i], same[j]
+                if a == b:  # one text: the verdict verify() gives a text and itself
+                    verdicts[(i, j)] = (True, 1.0) if items[i].words >= config.min_block else (False, 0.0)
+                else:
+                    texts.setdefault((a, b) if a < b else (b, a), []).append((i, j))
+            work = [p for p in texts if p not in by_text]
+        chunks = list(_chunks(_local_order(work), PAIRS_PER_TASK))
         results = workers.map(_pass_verify, chunks)
         if label:
             results = iter(progress(results, label, len(chunks)))
         for chunk, outs in zip(chunks, results):
-            verdicts.update(zip(chunk, outs))
+            (verdicts if same is None else by_text).update(zip(chunk, outs))
+        for key, found in texts.items():
+            verdict = by_text[key]
+            for pair in found:
+                verdicts[pair] = verdict
 
     keys = [it.id for it in items]
     groups = cluster(len(items), pairs, verify_many, verdicts, keys, config.link_fraction)

@@ -609,3 +609,26 @@ def test_ties_are_broken_by_length_then_id() -> None:
 ])
 def test_preferred_sources(prefer: tuple[str, ...], expected: str) -> None:
     assert choose(MEMBERS, Config(prefer_sources=prefer)).id == expected
+
+
+def test_copies_with_the_same_text_share_verdicts_without_changing_the_result() -> None:
+    """A pair whose texts are those of another pair is verified once; the clusters,
+    canonical items and similarities are what verifying every pair gives (a time
+    window turns the sharing off, since then a verdict depends on the times too)."""
+    articles = []
+    for name in ["reuters-4441", "reuters-2110", "reuters-9134", "reuters-2924", "reuters-16005"]:
+        text = story(name)
+        articles += [{"id": f"{name}/{k}", "text": text} for k in range(3)]  # the same text three times
+        articles.append({"id": f"{name}/lower", "text": text.lower()})
+        articles.append({"id": f"{name}/short", "text": "\n".join(text.splitlines()[:3])})
+        articles.append({"id": f"{name}/short-again", "text": "\n".join(text.splitlines()[:3])})
+    articles += [{"id": "kemper", "text": KEMPER}, {"id": "wallace", "text": WALLACE}, {"id": "tiny", "text": "Oil"},
+                 {"id": "tiny-again", "text": "Oil"}]
+    for a in articles:
+        a["published"] = "2025-05-01T10:00:00Z"
+    shared = find_duplicates(articles)
+    each = find_duplicates(articles, Config(window_seconds=10.0**9))
+    assert shared.assignments == each.assignments
+    assert shared.clusters == each.clusters
+    assert shared.assignments["reuters-4441/1"].cluster == shared.assignments["reuters-4441/short"].cluster
+    assert shared.assignments["tiny"].cluster != shared.assignments["tiny-again"].cluster  # too short to match
