@@ -14,7 +14,9 @@ number of articles only by their band keys and metadata.
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import hashlib
+import json
 import multiprocessing
 import os
 import threading
@@ -62,7 +64,7 @@ class Item:
     order: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Assignment:
     """Where one article landed."""
 
@@ -122,7 +124,10 @@ class Result:
 
 # ---------------------------------------------------------------- worker functions (pure)
 
-def _pass_read(task: Unit | list[Article]) -> tuple[list[Item], list[str], list[str], np.ndarray, np.ndarray,
+_Record = tuple[str, str | None, float, str]  # id, source, publication time (NaN: unknown), other metadata as JSON
+
+
+def _pass_read(task: Unit | list[Article]) -> tuple[list[_Record], list[str], list[str], np.ndarray, np.ndarray,
                                                    list[Problem]]:
     """Read (or take) articles and prepare them: metadata, groups, segment texts (spool form),
     and the distinct combined segment keys of each article (article positions, keys)."""
@@ -131,11 +136,12 @@ def _pass_read(task: Unit | list[Article]) -> tuple[list[Item], list[str], list[
         articles, problems = task, []
     else:
         articles, problems = load_unit(task)
-    items, groups, texts, sizes = [], [], [], []
+    items: list[_Record] = []
+    groups, texts, sizes = [], [], []
     segments: list[str] = []
     for art in articles:
         segs = segment_texts(art)
-        items.append(Item(art.id, art.title, art.source, art.url, art.published, 0, art.order))
+        items.append((art.id, art.source, _timestamp(art.published), json.dumps([art.title, art.url, art.published])))
         groups.append(art.group)
         texts.append("\n".join(_ALONE + text if alone else text for text, alone in segs))
         segments.extend(text for text, _ in segs)
@@ -264,7 +270,13 @@ class _Workers:
         self.jobs = jobs
         if jobs > 1:
             ctx = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else None)
-            self.pool = ctx.Pool(jobs, initializer=_init_worker, initargs=(state,))
+            # Forked workers inherit the parent's objects; frozen, the workers' garbage
+            # collections leave them untouched, so their pages stay shared, not copied.
+            gc.freeze()
+            try:
+                self.pool = ctx.Pool(jobs, initializer=_init_worker, initargs=(state,))
+            finally:
+                gc.unfreeze()
         else:
             _init_worker(state)
 
@@ -351,7 +363,7 @@ def run(tasks: Iterable[Unit | list[Article]], config: Config, *, jobs: int = 1,
         if on_problem is not None:
             on_problem(p)
 
-    seg_spool, doc_spool = Spool(), Spool()
+    seg_spool, doc_spool, meta_spool = Spool(), Spool(), Spool()
     try:
         clock = time.perf_counter()
         timings: dict[str, float] = {}
@@ -362,38 +374,45 @@ def run(tasks: Iterable[Unit | list[Article]], config: Config, *, jobs: int = 1,
             timings[stage] = round(now - clock, 3)
             clock = now
 
-        # Pass 1: read, prepare, count segments per source.
-        items: list[Item] = []
+        # Pass 1: read, prepare, count segments per source. Only ids, sources, times and
+        # word counts stay in memory; other metadata waits in a spool for the result.
+        ids: list[str] = []
+        sources: list[str | None] = []
+        published: list[float] = []
         groups: list[str] = []
         seen: set[str] = set()
+        shared: dict[str, str] = {}  # one string object per distinct source or group
         counts = SegmentCounts()
         workers = _Workers(jobs, {})
         try:
-            for got_items, got_groups, texts, owners, keys, got_problems in progress(
+            for records, got_groups, texts, owners, keys, got_problems in progress(
                     workers.map(_pass_read, tasks), "reading", None):
                 for p in got_problems:
                     report(p)
                 keep = []
-                for k, it in enumerate(got_items):
-                    if it.id in seen:
-                        report(Problem(it.id, "duplicate id, later copy skipped"))
+                for k, record in enumerate(records):
+                    if record[0] in seen:
+                        report(Problem(record[0], "duplicate id, later copy skipped"))
                         continue
-                    seen.add(it.id)
+                    seen.add(record[0])
                     keep.append(k)
-                if len(keep) != len(got_items):
-                    got_items = [got_items[k] for k in keep]
+                if len(keep) != len(records):
+                    records = [records[k] for k in keep]
                     got_groups = [got_groups[k] for k in keep]
                     texts = [texts[k] for k in keep]
                     keys = keys[np.isin(owners, keep)]
-                base = len(items)
-                items.extend(replace(it, order=base + k) for k, it in enumerate(got_items))
-                groups.extend(got_groups)
+                for ident, source, when, other in records:
+                    ids.append(ident)
+                    sources.append(None if source is None else shared.setdefault(source, source))
+                    published.append(when)
+                    meta_spool.extend((other,))
+                groups.extend(shared.setdefault(g, g) for g in got_groups)
                 seg_spool.extend(texts)
                 counts.add(keys, (group_id(g) for g in got_groups))
         finally:
             workers.close()
         del seen
-        n = len(items)
+        n = len(ids)
         if n == 0:
             return Result([], {}, {}, config, problems, 0)
 
@@ -416,21 +435,22 @@ def run(tasks: Iterable[Unit | list[Article]], config: Config, *, jobs: int = 1,
                 digests.extend(digest)
         finally:
             workers.close()
-        items = [replace(it, words=w) for it, w in zip(items, lengths)]
         del groups
         lap("fingerprint")
-        pairs = decode_pairs(pairs_from_keys(key_chunks), n)
+        pairs = pairs_from_keys(key_chunks)
         lap("candidates")
         del key_chunks
 
         # Verification and clustering.
-        times = np.array([_timestamp(it.published) for it in items], dtype=np.float64)
+        times = np.array(published, dtype=np.float64)
+        del published
         state = {"config": config, "docs": doc_spool.reader(), "times": times}
         workers = _Workers(jobs, state)
         try:
             same = _same_texts(digests) if config.window_seconds is None else None
             del digests
-            result = _cluster_and_report(items, times, pairs, config, problems, workers, progress, same)
+            articles = _Articles(ids, sources, lengths, times, meta_spool.reader())
+            result = _cluster_and_report(articles, pairs, config, problems, workers, progress, same)
             lap("verify_cluster")
             result.timings = timings
             return result
@@ -439,6 +459,7 @@ def run(tasks: Iterable[Unit | list[Article]], config: Config, *, jobs: int = 1,
     finally:
         seg_spool.close()
         doc_spool.close()
+        meta_spool.close()
 
 
 def _timestamp(value: str | None) -> float:
@@ -452,12 +473,30 @@ def _same_texts(digests: list[bytes]) -> list[int]:
     return [first.setdefault(d, k) for k, d in enumerate(digests)]
 
 
-def _cluster_and_report(items: list[Item], times: np.ndarray, pairs: list[tuple[int, int]], config: Config,
+@dataclass
+class _Articles:
+    """What clustering needs of the articles, by position; the rest of their metadata is spooled."""
+
+    ids: list[str]
+    sources: list[str | None]
+    words: list[int]
+    times: np.ndarray
+    meta: SpoolReader  # JSON [title, url, published] of each article
+
+    def item(self, k: int) -> Item:
+        title, url, published = json.loads(self.meta.get(k))
+        return Item(self.ids[k], title, self.sources[k], url, published, self.words[k], k)
+
+
+def _cluster_and_report(articles: _Articles, encoded_pairs: np.ndarray, config: Config,
                         problems: list[Problem], workers: _Workers, progress: Progress[Any],
                         same: list[int] | None = None) -> Result:
     """Verify, cluster and pick canonical items. ``same[i]`` is the first article with
     the text of article ``i``: a pair's verdict is then that of the pair of those
-    (verification reads only the texts), so each pair of texts is verified once."""
+    (verification reads only the texts), so each pair of texts is verified once.
+    ``encoded_pairs`` are the candidate pairs as :func:`~dedup.candidates.pairs_from_keys` gives them."""
+    ids, words, times = articles.ids, articles.words, articles.times
+    pairs = decode_pairs(encoded_pairs, len(ids))
     verdicts: dict[tuple[int, int], tuple[bool, float]] = {}
     by_text: dict[tuple[int, int], tuple[bool, float]] = {}
 
@@ -471,7 +510,7 @@ def _cluster_and_report(items: list[Item], times: np.ndarray, pairs: list[tuple[
             for i, j in todo:
                 a, b = same[i], same[j]
                 if a == b:  # one text: the verdict verify() gives a text and itself
-                    verdicts[(i, j)] = (True, 1.0) if items[i].words >= config.min_block else (False, 0.0)
+                    verdicts[(i, j)] = (True, 1.0) if words[i] >= config.min_block else (False, 0.0)
                 else:
                     texts.setdefault((a, b) if a < b else (b, a), []).append((i, j))
             work = [p for p in texts if p not in by_text]
@@ -486,27 +525,39 @@ def _cluster_and_report(items: list[Item], times: np.ndarray, pairs: list[tuple[
             for pair in found:
                 verdicts[pair] = verdict
 
-    keys = [it.id for it in items]
-    groups = cluster(len(items), pairs, verify_many, verdicts, keys, config.link_fraction)
+    groups = cluster(len(ids), pairs, verify_many, verdicts, ids, config.link_fraction)
+    del pairs
     chosen = []
     for g in groups:
-        cands = [Candidate(items[m].id, items[m].source, _time_at(times, m), items[m].words,
-                           items[m].order) for m in g.members]
+        cands = [Candidate(ids[m], articles.sources[m], _time_at(times, m), words[m], m) for m in g.members]
         chosen.append((g, choose(cands, config).id))
-    index = {it.id: k for k, it in enumerate(items)}
+    index = {ident: k for k, ident in enumerate(ids)}
     verify_many([(m, index[c]) for g, c in chosen for m in g.members if m != index[c]])
+    checked = len(verdicts)
     # Stable, order-independent numbering: biggest clusters first, then by canonical id.
     chosen.sort(key=lambda gc: (-len(gc[0].members), gc[1]))
     clusters: list[Cluster] = []
-    assignments: dict[str, Assignment] = {}
+    similarity: list[float] = [1.0] * len(ids)
+    number_of: list[int] = [0] * len(ids)
+    canonical_of: list[int] = [0] * len(ids)
     for number, (g, canon_id) in enumerate(chosen, 1):
-        members = tuple(sorted((items[m].id for m in g.members), key=lambda i: (i != canon_id, i)))
+        members = tuple(sorted((ids[m] for m in g.members), key=lambda i: (i != canon_id, i)))
         clusters.append(Cluster(number, canon_id, members, g.weakest_link, g.mean_similarity))
         c = index[canon_id]
         for m in g.members:
-            sim = 1.0 if m == c else round(verdicts[(min(m, c), max(m, c))][1], 4)
-            assignments[items[m].id] = Assignment(items[m].id, number, canon_id, m == c, sim)
-    return Result(clusters, assignments, {it.id: it for it in items}, config, problems, len(verdicts))
+            number_of[m], canonical_of[m] = number, c
+            if m != c:
+                similarity[m] = round(verdicts.pop((min(m, c), max(m, c)))[1], 4)
+    verdicts.clear()
+    by_text.clear()
+    del chosen, groups, index
+    assignments: dict[str, Assignment] = {}
+    items: dict[str, Item] = {}
+    for k, ident in enumerate(ids):
+        c = canonical_of[k]
+        assignments[ident] = Assignment(ident, number_of[k], ids[c], k == c, similarity[k])
+        items[ident] = articles.item(k)
+    return Result(clusters, assignments, items, config, problems, checked)
 
 
 def _local_order(pairs: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
