@@ -36,7 +36,7 @@ from .config import Config
 from .document import Doc, looks_like_headline, segment_texts
 from .fingerprint import segment_keys, signature_batch
 from .reading import Problem, Unit, load_unit
-from .spool import Spool, SpoolReader
+from .spool import Spool, SpoolReader, encode_all
 from .verify import Verdict, verify
 
 T = TypeVar("T")
@@ -124,24 +124,27 @@ class Result:
 
 # ---------------------------------------------------------------- worker functions (pure)
 
-_Record = tuple[str, str | None, float, str]  # id, source, publication time (NaN: unknown), other metadata as JSON
+_Record = tuple[str, str | None, float]  # id, source, publication time (NaN: unknown)
+_Encoded = tuple[bytes, np.ndarray]  # texts for a spool (spool.encode_all)
 
 
-def _pass_read(task: Unit | list[Article]) -> tuple[list[_Record], list[str], list[str], np.ndarray, np.ndarray,
-                                                   list[Problem]]:
-    """Read (or take) articles and prepare them: metadata, groups, segment texts (spool form),
-    and the distinct combined segment keys of each article (article positions, keys)."""
+def _pass_read(task: Unit | list[Article]) -> tuple[list[_Record], list[str], _Encoded, _Encoded, np.ndarray,
+                                                   np.ndarray, list[Problem]]:
+    """Read (or take) articles and prepare them: metadata (id, source, time; the rest as
+    JSON for a spool), groups, segment texts (spool form), and the distinct combined
+    segment keys of each article (article positions, keys)."""
     problems: list[Problem]
     if isinstance(task, list):
         articles, problems = task, []
     else:
         articles, problems = load_unit(task)
     items: list[_Record] = []
-    groups, texts, sizes = [], [], []
+    groups, texts, sizes, metas = [], [], [], []
     segments: list[str] = []
     for art in articles:
         segs = segment_texts(art)
-        items.append((art.id, art.source, _timestamp(art.published), json.dumps([art.title, art.url, art.published])))
+        items.append((art.id, art.source, _timestamp(art.published)))
+        metas.append(json.dumps([art.title, art.url, art.published]))
         groups.append(art.group)
         texts.append("\n".join(_ALONE + text if alone else text for text, alone in segs))
         segments.extend(text for text, _ in segs)
@@ -149,7 +152,7 @@ def _pass_read(task: Unit | list[Article]) -> tuple[list[_Record], list[str], li
     owners = np.repeat(np.arange(len(articles), dtype=np.int64), sizes)
     gids = np.array([group_id(g) for g in groups], dtype=np.int64)
     owners, keys = distinct_keys(owners, combined_keys(gids[owners], segment_keys(segments)))
-    return items, groups, texts, owners, keys, problems
+    return items, groups, encode_all(metas), encode_all(texts), owners, keys, problems
 
 
 _STATE: dict[str, Any] = {}
@@ -163,7 +166,7 @@ def _init_worker(state: dict[str, Any]) -> None:
 _ALONE = "\x01"  # marks, in the spool, a segment that is a paragraph of its own
 
 
-def _pass_fingerprint(task: tuple[int, list[str]]) -> tuple[np.ndarray, list[str], list[int], list[bytes]]:
+def _pass_fingerprint(task: tuple[int, list[str]]) -> tuple[np.ndarray, _Encoded, list[int], list[bytes]]:
     """Strip boilerplate and fingerprint articles ``lo..``: band keys, cleaned texts, word counts,
     and a digest of each cleaned text (equal texts, equal digests)."""
     lo, groups = task
@@ -193,13 +196,17 @@ def _pass_fingerprint(task: tuple[int, list[str]]) -> tuple[np.ndarray, list[str
         texts.append(first + "\n" + rest)
         lowers.append((first + " " + rest if rest else first).lower())
         lengths.append(length)
-    digests = [hashlib.blake2b(text.encode("utf-8"), digest_size=8).digest() for text in texts]
+    blob, sizes_ = encode_all(texts)
+    digests, at = [], 0
+    for size in sizes_.tolist():
+        digests.append(hashlib.blake2b(blob[at:at + size], digest_size=8).digest())
+        at += size
     if not texts:
-        return np.zeros((0, 0), dtype=np.uint32), texts, lengths, digests
+        return np.zeros((0, 0), dtype=np.uint32), (blob, sizes_), lengths, digests
     fulls, leads = signature_batch(lowers, config.shingle_size, config.lead_tokens, config.num_perm, config.seed)
     keys = np.hstack([band_keys(fulls, config.lsh_threshold, config.num_perm),
                       band_keys(leads, config.lead_lsh_threshold, config.num_perm)])
-    return keys, texts, lengths, digests
+    return keys, (blob, sizes_), lengths, digests
 
 
 def _strip_segments(segs: list[str], alone: list[bool], boiler: list[bool], config: Config) -> tuple[str, str, int]:
@@ -385,7 +392,7 @@ def run(tasks: Iterable[Unit | list[Article]], config: Config, *, jobs: int = 1,
         counts = SegmentCounts()
         workers = _Workers(jobs, {})
         try:
-            for records, got_groups, texts, owners, keys, got_problems in progress(
+            for records, got_groups, metas, texts, owners, keys, got_problems in progress(
                     workers.map(_pass_read, tasks), "reading", None):
                 for p in got_problems:
                     report(p)
@@ -399,15 +406,15 @@ def run(tasks: Iterable[Unit | list[Article]], config: Config, *, jobs: int = 1,
                 if len(keep) != len(records):
                     records = [records[k] for k in keep]
                     got_groups = [got_groups[k] for k in keep]
-                    texts = [texts[k] for k in keep]
+                    metas, texts = _select(metas, keep), _select(texts, keep)
                     keys = keys[np.isin(owners, keep)]
-                for ident, source, when, other in records:
+                for ident, source, when in records:
                     ids.append(ident)
                     sources.append(None if source is None else shared.setdefault(source, source))
                     published.append(when)
-                    meta_spool.extend((other,))
+                meta_spool.extend_encoded(*metas)
                 groups.extend(shared.setdefault(g, g) for g in got_groups)
-                seg_spool.extend(texts)
+                seg_spool.extend_encoded(*texts)
                 counts.add(keys, (group_id(g) for g in got_groups))
         finally:
             workers.close()
@@ -430,7 +437,7 @@ def run(tasks: Iterable[Unit | list[Article]], config: Config, *, jobs: int = 1,
             for keys_chunk, texts, lens, digest in progress(workers.map(_pass_fingerprint, fp_tasks), "fingerprinting",
                                                     (n + ARTICLES_PER_TASK - 1) // ARTICLES_PER_TASK):
                 key_chunks.append(keys_chunk)
-                doc_spool.extend(texts)
+                doc_spool.extend_encoded(*texts)
                 lengths.extend(lens)
                 digests.extend(digest)
         finally:
@@ -465,6 +472,14 @@ def run(tasks: Iterable[Unit | list[Article]], config: Config, *, jobs: int = 1,
 def _timestamp(value: str | None) -> float:
     when = parse_time(value)
     return when.timestamp() if when is not None else float("nan")
+
+
+def _select(encoded: _Encoded, keep: list[int]) -> _Encoded:
+    """Some of the texts of an encoded batch, by position."""
+    blob, sizes = encoded
+    ends = np.cumsum(sizes).tolist()
+    starts = [0, *ends[:-1]]
+    return b"".join(blob[starts[k]:ends[k]] for k in keep), sizes[keep]
 
 
 def _same_texts(digests: list[bytes]) -> list[int]:
