@@ -84,6 +84,7 @@ def _scores_within(comp: list[int], scores: dict[tuple[int, int], float]) -> dic
 def _average_linkage(comp: list[int], scores: dict[tuple[int, int], float], keys: Sequence[str],
                      link_fraction: float) -> list[list[int]]:
     clusters: dict[int, list[int]] = {i: [i] for i in comp}
+    lowest = {i: keys[i] for i in comp}  # each cluster's smallest key: ties go to the smallest keys
     links: dict[tuple[int, int], int] = {}
     for (a, b) in scores:
         if a in clusters and b in clusters:
@@ -94,8 +95,8 @@ def _average_linkage(comp: list[int], scores: dict[tuple[int, int], float], keys
             strength = count / (len(clusters[a]) * len(clusters[b]))
             if strength < link_fraction:
                 continue
-            ka, kb = sorted((min(keys[m] for m in clusters[a]), min(keys[m] for m in clusters[b])))
-            cand = (-strength, ka, kb, a, b)
+            ka, kb = lowest[a], lowest[b]
+            cand = (-strength, ka, kb, a, b) if ka <= kb else (-strength, kb, ka, a, b)
             if best is None or cand < best:
                 best = cand
         if best is None:
@@ -103,13 +104,14 @@ def _average_linkage(comp: list[int], scores: dict[tuple[int, int], float], keys
         _, _, _, a, b = best
         keep, gone = min(a, b), max(a, b)
         clusters[keep].extend(clusters.pop(gone))
+        lowest[keep] = min(lowest[keep], lowest.pop(gone))
         merged: dict[tuple[int, int], int] = {}
         for (x, y), count in links.items():
             x2 = keep if x == gone else x
             y2 = keep if y == gone else y
             if x2 == y2:
                 continue
-            pair = (min(x2, y2), max(x2, y2))
+            pair = (x2, y2) if x2 < y2 else (y2, x2)
             merged[pair] = merged.get(pair, 0) + count
         links = merged
     return [sorted(c) for c in clusters.values()]
