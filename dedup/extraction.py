@@ -42,7 +42,7 @@ def extract_html(html: str) -> tuple[str, dict[str, str]]:
 
 
 _HEAD_END = re.compile(r"</head\s*>|<body[\s>]", re.IGNORECASE)
-_META_TAG = re.compile(r"<meta\s([^>]*)>", re.IGNORECASE)
+_META_TAG = re.compile(r"<[mM][eE][tT][aA]\s([^>]*)>")
 _ATTRIBUTE = re.compile(r"""([^\s=/>"']+)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'=<>`]+))""")
 
 
@@ -57,9 +57,12 @@ def meta_tags(html: str) -> dict[str, str]:
     ...           '</head><body><meta name="x" content="y">')
     {'og:title': 'A & B', 'date': '2025'}
     """
-    end = _HEAD_END.search(html)
+    end = html.find("</head>")
+    if end < 0:
+        found = _HEAD_END.search(html)
+        end = found.start() if found else len(html)
     metas: dict[str, str] = {}
-    for tag in _META_TAG.finditer(html, 0, end.start() if end else len(html)):
+    for tag in _META_TAG.finditer(html, 0, end):
         attrs: dict[str, str] = {}
         for m in _ATTRIBUTE.finditer(tag.group(1)):
             attrs.setdefault(m.group(1).lower(), m.group(2) or m.group(3) or m.group(4) or "")
@@ -73,7 +76,7 @@ def meta_tags(html: str) -> dict[str, str]:
 def _metadata(tree: HTMLTree, html: str) -> dict[str, str]:
     metas = meta_tags(html)
     head = tree.head
-    ld = _json_ld(tree)
+    ld = _json_ld(tree) if "ld+json" in html or "LD+JSON" in html else {}
     out: dict[str, str] = {}
     title = _first(metas, _TITLE_KEYS) or ld.get("headline") or (tree.title or "").strip()
     if title:
@@ -84,7 +87,7 @@ def _metadata(tree: HTMLTree, html: str) -> dict[str, str]:
     if source:
         out["source"] = str(source)
     canonical = None
-    if head is not None:
+    if head is not None and "canonical" in html:
         link = head.query_selector('link[rel="canonical"]')
         canonical = link.getattr("href") if link is not None else None
     url = canonical or _first(metas, _URL_KEYS) or ld.get("url")
