@@ -75,19 +75,21 @@ def discover(paths: Iterable[str | os.PathLike[str]], on_problem: ProblemHandler
         if not path.exists():
             raise InputError(f"path does not exist: {raw}")
         if path.is_dir():
-            found = []
+            # Plain strings while walking (Path objects cost more than the walk), sorted
+            # part by part as Path objects sort.
+            found: list[tuple[list[str], str]] = []
             for dirpath, dirnames, filenames in os.walk(path, onerror=lambda e: on_problem(
                     Problem(str(e.filename), f"cannot list folder ({e.strerror})"))):
                 dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+                folder = os.path.relpath(dirpath, path).replace(os.sep, "/")
                 for name in filenames:
-                    if name.startswith(".") or _is_project_file(name):
+                    if name.startswith(".") or _is_project_file(name) or _kind_of(name) is None:
                         continue
-                    full = Path(dirpath) / name
-                    if _kind(full) is None:
-                        continue
-                    found.append(full)
-            for full in sorted(found):
-                yield Source(full, full.relative_to(path).as_posix())
+                    ident = name if folder == "." else f"{folder}/{name}"
+                    found.append((ident.split("/"), ident))
+            found.sort()
+            for _, ident in found:
+                yield Source(path / ident, ident)
         else:
             yield Source(path, path.as_posix() if not path.is_absolute() else path.name)
 
@@ -106,7 +108,12 @@ def _is_project_file(name: str) -> bool:
 
 
 def _kind(path: Path) -> str | None:
-    name = path.name.lower()
+    return _kind_of(path.name)
+
+
+def _kind_of(name: str) -> str | None:
+    """The kind of file a name says: text, html, json, jsonl (compressed or not), or None."""
+    name = name.lower()
     if name.endswith(".gz"):
         name = name[:-3]
     for kind, suffixes in (("text", TEXT_SUFFIXES), ("html", HTML_SUFFIXES),
