@@ -31,7 +31,7 @@ def permutations(num_perm: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
 _P = 0x01000193  # odd, so invertible modulo 2**32
 _KEY_P = (0x5BD1E995, 0x2545F491)  # the two halves of a segment key
 _SPACE, _NEWLINE = 32, 10
-_MAX_SHINGLES = 1 << 15  # shingles per block of the (shingles x permutations) array: 16 MB at 128
+_MAX_SHINGLES = 1 << 12  # shingles per block of the (permutations x shingles) array: 2 MB at 128, cache-sized
 
 
 @lru_cache(maxsize=4)
