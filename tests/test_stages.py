@@ -271,7 +271,9 @@ def test_shingles() -> None:
 
 
 def test_a_batch_fingerprints_each_text_as_if_alone() -> None:
-    texts = [" ".join(TOKENS), "", "too short", " ".join(TOKENS[:30]), " ".join(TOKENS[100:]), "x"]
+    long = " ".join(TOKENS * 30)  # more shingles than one block of the signature array holds
+    texts = [" ".join(TOKENS), "", "too short", " ".join(TOKENS[:30]), long, " ".join(TOKENS[100:]), "x"]
+    texts += [" ".join(TOKENS[k:]) for k in range(0, 200, 10)]  # several blocks
     full, lead = signature_batch(texts, 3, 40, 128, 1)
     for k, text in enumerate(texts):
         alone_full, alone_lead = signatures(text.split(), 3, 40, 128, 1)
