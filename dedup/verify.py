@@ -71,14 +71,18 @@ def verify(
     same decision and score.
     """
     la, lb = len(words_a), len(words_b)
-    ta = list(lower_a) if lower_a is not None else [w.lower() for w in words_a]
-    tb = list(lower_b) if lower_b is not None else [w.lower() for w in words_b]
+    ta = _as_list(lower_a) if lower_a is not None else [w.lower() for w in words_a]
+    tb = _as_list(lower_b) if lower_b is not None else [w.lower() for w in words_b]
     if (lb, tb) < (la, ta):  # one fixed order, so that the alignment (and verdict) is symmetric
         v = _verify(words_b, words_a, tb, ta, head_b, head_a, config)
         return Verdict(
             v.match, v.score, v.containment, v.overlap, v.shared, v.conflicts, v.start_b, v.start_a, v.measure, v.reason
         )
     return _verify(words_a, words_b, ta, tb, head_a, head_b, config)
+
+
+def _as_list(words: Sequence[str]) -> list[str]:
+    return words if isinstance(words, list) else list(words)
 
 
 def _verify(
@@ -244,17 +248,19 @@ _STOPWORDS = frozenset(
 
 
 def _names(words: Sequence[str], *, caps: bool) -> list[str]:
-    """Capitalised words that may name someone (all-caps headline words only if ``caps``)."""
-    return [
-        w.lower()
-        for w in words
-        if is_name(w)
-        and not is_number(w)
-        and len(w) > 1
-        and (caps or not w.isupper())
-        and w.lower() not in _CALENDAR
-        and w.lower() not in _STOPWORDS
-    ]
+    """Capitalised words that may name someone (all-caps headline words only if ``caps``),
+    lower-cased; numbers, one-letter words, calendar words and stopwords are not names.
+
+    >>> _names(["Amoco", "Corp", "said", "The", "MAY", "X", "1987", "OPEC"], caps=False)
+    ['amoco', 'corp']
+    """
+    out = []
+    for w in words:
+        if len(w) > 1 and is_name(w) and (caps or not w.isupper()) and not is_number(w):
+            lower = w.lower()
+            if lower not in _CALENDAR and lower not in _STOPWORDS:
+                out.append(lower)
+    return out
 
 
 def _same_name(x: str, y: str) -> bool:
