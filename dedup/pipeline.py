@@ -506,9 +506,13 @@ class _Articles:
     times: np.ndarray
     meta: SpoolReader  # JSON [title, url, published] of each article
 
-    def item(self, k: int) -> Item:
-        title, url, published = json.loads(self.meta.get(k))
-        return Item(self.ids[k], title, self.sources[k], url, published, self.words[k], k)
+    def items(self) -> Iterator[Item]:
+        """Every article's :class:`Item`, in order (one JSON parse per block of the spool)."""
+        k = 0
+        for block in self.meta.iter_all():
+            for title, url, published in json.loads(f"[{','.join(block)}]"):
+                yield Item(self.ids[k], title, self.sources[k], url, published, self.words[k], k)
+                k += 1
 
 
 def _cluster_and_report(articles: _Articles, encoded_pairs: np.ndarray, config: Config,
@@ -576,10 +580,10 @@ def _cluster_and_report(articles: _Articles, encoded_pairs: np.ndarray, config: 
     del chosen, groups, index
     assignments: dict[str, Assignment] = {}
     items: dict[str, Item] = {}
-    for k, ident in enumerate(ids):
+    for k, item in enumerate(articles.items()):
         c = canonical_of[k]
-        assignments[ident] = Assignment(ident, number_of[k], ids[c], k == c, similarity[k])
-        items[ident] = articles.item(k)
+        assignments[item.id] = Assignment(item.id, number_of[k], ids[c], k == c, similarity[k])
+        items[item.id] = item
     return Result(clusters, assignments, items, config, problems, checked)
 
 

@@ -10,9 +10,10 @@ offset per article.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 import numpy as np
 
@@ -96,6 +97,17 @@ class SpoolReader:
         start = int(self.ends[i - 1]) if i else 0
         end = int(self.ends[i])
         return os.pread(self._fd, end - start, start).decode("utf-8")
+
+    def iter_all(self, block: int = 65536) -> Iterator[list[str]]:
+        """Every entry in order, ``block`` entries (one read) at a time."""
+        if self._fd is None:
+            self._fd = os.open(self.path, os.O_RDONLY)
+        for lo in range(0, len(self.ends), block):
+            ends = self.ends[lo:lo + block]
+            start = int(self.ends[lo - 1]) if lo else 0
+            data = os.pread(self._fd, int(ends[-1]) - start, start)
+            bounds = [0, *(ends - start).tolist()]
+            yield [data[a:b].decode("utf-8") for a, b in itertools.pairwise(bounds)]
 
 
 def encode_all(texts: list[str]) -> tuple[bytes, np.ndarray]:
