@@ -9,10 +9,11 @@ verified copies. A cluster is thus never held together by one weak link.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
-VerifyMany = Callable[[Sequence[tuple[int, int]], str | None], None]
+VerifyMany = Callable[[Any, str | None], None]
 
 FULL_LINKAGE_LIMIT = 400  # components larger than this use the verified candidate edges only
 
@@ -46,23 +47,79 @@ def components(n: int, edges: Iterable[tuple[int, int]]) -> list[list[int]]:
     return list(out.values())
 
 
-def cluster(n: int, candidates: Sequence[tuple[int, int]], verify_many: VerifyMany,
-            verdicts: dict[tuple[int, int], tuple[bool, float]], keys: Sequence[str],
+class Verdicts:
+    """Verdicts of pairs ``(i, j)``, ``i < j``, of ``n`` items: ``(match, score)``.
+
+    A mapping from pairs to verdicts, stored compactly (one float in a dict keyed
+    by ``i * n + j``, negative for a non-match): a million articles have millions
+    of verified pairs, and a dict of tuples costs ~230 bytes a pair, this ~90.
+
+    >>> v = Verdicts(10)
+    >>> v[(2, 7)] = (False, 0.25)
+    >>> v[(3, 4)] = (True, 0.0)
+    >>> v[(2, 7)], (3, 4) in v, (4, 5) in v, v.matches()
+    ((False, 0.25), True, False, {(3, 4): 0.0})
+    """
+
+    def __init__(self, n: int) -> None:
+        self.n = max(n, 1)
+        self.values: dict[int, float] = {}
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+    def __contains__(self, pair: tuple[int, int]) -> bool:
+        return pair[0] * self.n + pair[1] in self.values
+
+    def __getitem__(self, pair: tuple[int, int]) -> tuple[bool, float]:
+        return self.decode(self.values[pair[0] * self.n + pair[1]])
+
+    def __setitem__(self, pair: tuple[int, int], verdict: tuple[bool, float]) -> None:
+        self.values[pair[0] * self.n + pair[1]] = self.encode(verdict)
+
+    @staticmethod
+    def encode(verdict: tuple[bool, float]) -> float:
+        return verdict[1] if verdict[0] else -1.0 - verdict[1]
+
+    @staticmethod
+    def decode(value: float) -> tuple[bool, float]:
+        return (True, value) if value >= 0 else (False, -1.0 - value)
+
+    def items(self) -> Iterator[tuple[tuple[int, int], tuple[bool, float]]]:
+        n = self.n
+        for key, value in self.values.items():
+            yield divmod(key, n), self.decode(value)
+
+    def matches(self) -> dict[tuple[int, int], float]:
+        """The matching pairs and their scores."""
+        n = self.n
+        return {divmod(key, n): value for key, value in self.values.items() if value >= 0}
+
+
+def _matches(verdicts: Verdicts | dict[tuple[int, int], tuple[bool, float]]) -> dict[tuple[int, int], float]:
+    if isinstance(verdicts, Verdicts):
+        return verdicts.matches()
+    return {pair: v[1] for pair, v in verdicts.items() if v[0]}
+
+
+def cluster(n: int, candidates: Any, verify_many: VerifyMany,
+            verdicts: Verdicts | dict[tuple[int, int], tuple[bool, float]], keys: Sequence[str],
             link_fraction: float) -> list[Group]:
-    """Group ``n`` items given candidate pairs ``(i, j)``, ``i < j``.
+    """Group ``n`` items given candidate pairs ``(i, j)``, ``i < j`` (a sequence of
+    them, or whatever ``verify_many`` takes).
 
     ``verify_many(pairs, label)`` fills ``verdicts[(i, j)] = (match, score)``
-    for pairs not yet there. ``keys`` (the article ids) break ties, so the
-    result does not depend on the order of the input.
+    for pairs not yet there (a sequence of pairs, or a :class:`Verdicts`).
+    ``keys`` (the article ids) break ties, so the result does not depend on
+    the order of the input.
     """
     verify_many(candidates, "verifying")
-    scores = {pair: v[1] for pair, v in verdicts.items() if v[0]}
+    scores = _matches(verdicts)
     comps = components(n, scores)
-    inner = [(comp[x], comp[y]) for comp in comps if 2 < len(comp) <= FULL_LINKAGE_LIMIT
-             for x in range(len(comp)) for y in range(x + 1, len(comp))]
-    if inner:
-        verify_many(inner, "linking")
-        scores = {pair: v[1] for pair, v in verdicts.items() if v[0]}
+    if any(2 < len(comp) <= FULL_LINKAGE_LIMIT for comp in comps):
+        verify_many(((comp[x], comp[y]) for comp in comps if 2 < len(comp) <= FULL_LINKAGE_LIMIT
+                     for x in range(len(comp)) for y in range(x + 1, len(comp))), "linking")
+        scores = _matches(verdicts)
     groups: list[Group] = []
     for comp in comps:
         within = _scores_within(comp, scores)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import gc
 import hashlib
+import itertools
 import json
 import multiprocessing
 import os
@@ -27,12 +28,14 @@ from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
 import numpy as np
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
 
 from .article import Article, parse_time
 from .boilerplate import BoilerplateSet, SegmentCounts, combined_keys, distinct_keys, group_id, kept_segments
-from .candidates import band_keys, decode_pairs, pairs_from_keys
+from .candidates import band_keys, pairs_from_keys
 from .canonical import Candidate, choose
-from .cluster import cluster
+from .cluster import Verdicts, cluster
 from .config import Config
 from .document import Doc, looks_like_headline, segment_texts
 from .fingerprint import segment_keys, signature_batch
@@ -521,39 +524,46 @@ def _cluster_and_report(articles: _Articles, encoded_pairs: np.ndarray, config: 
     """Verify, cluster and pick canonical items. ``same[i]`` is the first article with
     the text of article ``i``: a pair's verdict is then that of the pair of those
     (verification reads only the texts), so each pair of texts is verified once.
-    ``encoded_pairs`` are the candidate pairs as :func:`~dedup.candidates.pairs_from_keys` gives them."""
+    ``encoded_pairs`` are the candidate pairs as :func:`~dedup.candidates.pairs_from_keys`
+    gives them (``i * n + j``); pairs stay encoded in numpy arrays, and verdicts in a
+    compact :class:`~dedup.cluster.Verdicts`, so that millions of pairs fit in memory."""
     ids, words, times = articles.ids, articles.words, articles.times
-    pairs = decode_pairs(encoded_pairs, len(ids))
-    verdicts: dict[tuple[int, int], tuple[bool, float]] = {}
-    by_text: dict[tuple[int, int], tuple[bool, float]] = {}
+    n = len(ids)
+    verdicts = Verdicts(n)
+    by_text: dict[int, float] = {}  # verdicts of pairs of texts (encoded as in Verdicts), when same is given
+    first = np.asarray(same, dtype=np.int64) if same is not None else None
+    lengths = np.asarray(words, dtype=np.int64)
 
-    def verify_many(todo: Sequence[tuple[int, int]], label: str | None = None) -> None:
-        if verdicts:  # later rounds may repeat pairs; the first (the candidates) holds distinct (i < j) pairs
-            todo = [p for p in dict.fromkeys((min(i, j), max(i, j)) for i, j in todo) if p not in verdicts]
-        texts: dict[tuple[int, int], list[tuple[int, int]]] = {}
-        if same is None:
-            work = todo
+    def verify_many(todo: np.ndarray | Iterable[tuple[int, int]], label: str | None = None) -> None:
+        enc = _encode_pairs(todo, n)
+        known = verdicts.values
+        if known:  # later rounds repeat pairs
+            enc = enc[np.fromiter((k not in known for k in enc.tolist()), dtype=bool, count=len(enc))]
+        i, j = np.divmod(enc, n)
+        if first is None:
+            work, store = enc, known
         else:
-            for i, j in todo:
-                a, b = same[i], same[j]
-                if a == b:  # one text: the verdict verify() gives a text and itself
-                    verdicts[(i, j)] = (True, 1.0) if words[i] >= config.min_block else (False, 0.0)
-                else:
-                    texts.setdefault((a, b) if a < b else (b, a), []).append((i, j))
-            work = [p for p in texts if p not in by_text]
-        chunks = list(_chunks(_local_order(work), PAIRS_PER_TASK))
-        results = workers.map(_pass_verify, chunks)
+            a, b = first[i], first[j]
+            lo, hi = np.minimum(a, b), np.maximum(a, b)
+            one = lo == hi  # one text: the verdict verify() gives a text and itself
+            known.update(zip(enc[one].tolist(), np.where(lengths[i[one]] >= config.min_block, 1.0, -1.0).tolist()))
+            enc, lo, hi = enc[~one], lo[~one], hi[~one]
+            texts, inverse = np.unique(lo * n + hi, return_inverse=True)
+            work = texts[np.fromiter((k not in by_text for k in texts.tolist()), dtype=bool, count=len(texts))]
+            store = by_text
+        work = _local_order(work, n)
+        chunks = [work[k:k + PAIRS_PER_TASK] for k in range(0, len(work), PAIRS_PER_TASK)]
+        results = workers.map(_pass_verify, (list(zip(*np.divmod(c, n))) for c in chunks))
         if label:
             results = iter(progress(results, label, len(chunks)))
         for chunk, outs in zip(chunks, results):
-            (verdicts if same is None else by_text).update(zip(chunk, outs))
-        for key, found in texts.items():
-            verdict = by_text[key]
-            for pair in found:
-                verdicts[pair] = verdict
+            store.update(zip(chunk.tolist(), map(Verdicts.encode, outs)))
+        if first is not None:
+            found = np.array([by_text[k] for k in texts.tolist()], dtype=np.float64)
+            known.update(zip(enc.tolist(), found[inverse].tolist()))
 
-    groups = cluster(len(ids), pairs, verify_many, verdicts, ids, config.link_fraction)
-    del pairs
+    groups = cluster(n, encoded_pairs, verify_many, verdicts, ids, config.link_fraction)
+    by_text.clear()
     chosen = []
     for g in groups:
         cands = [Candidate(ids[m], articles.sources[m], _time_at(times, m), words[m], m) for m in g.members]
@@ -574,9 +584,8 @@ def _cluster_and_report(articles: _Articles, encoded_pairs: np.ndarray, config: 
         for m in g.members:
             number_of[m], canonical_of[m] = number, c
             if m != c:
-                similarity[m] = round(verdicts.pop((min(m, c), max(m, c)))[1], 4)
-    verdicts.clear()
-    by_text.clear()
+                similarity[m] = round(verdicts[(min(m, c), max(m, c))][1], 4)
+    verdicts.values.clear()
     del chosen, groups, index
     assignments: dict[str, Assignment] = {}
     items: dict[str, Item] = {}
@@ -587,23 +596,26 @@ def _cluster_and_report(articles: _Articles, encoded_pairs: np.ndarray, config: 
     return Result(clusters, assignments, items, config, problems, checked)
 
 
-def _local_order(pairs: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
-    """The pairs grouped by connected component, so that a worker verifying a
+def _encode_pairs(pairs: np.ndarray | Iterable[tuple[int, int]], n: int) -> np.ndarray:
+    """Pairs as distinct sorted ``i * n + j`` (``i < j``): an encoded array is taken as it is."""
+    if isinstance(pairs, np.ndarray):
+        return pairs
+    flat = np.fromiter(itertools.chain.from_iterable(pairs), dtype=np.int64)
+    i, j = flat[0::2], flat[1::2]
+    encoded: np.ndarray = np.unique(np.minimum(i, j) * n + np.maximum(i, j))
+    return encoded
+
+
+def _local_order(encoded: np.ndarray, n: int) -> np.ndarray:
+    """Encoded pairs grouped by connected component, so that a worker verifying a
     chunk reads each article from the spool about once, not once per pair."""
-    parent: dict[int, int] = {}
-
-    def find(x: int) -> int:
-        root = parent.setdefault(x, x)
-        while root != parent[root]:
-            parent[root] = parent[parent[root]]
-            root = parent[root]
-        return root
-
-    for i, j in pairs:
-        ri, rj = find(i), find(j)
-        if ri != rj:
-            parent[max(ri, rj)] = min(ri, rj)
-    return sorted(pairs, key=lambda p: (find(p[0]), p))
+    if len(encoded) < 2:
+        return encoded
+    i, j = np.divmod(encoded, n)
+    _, labels = connected_components(coo_matrix((np.ones(len(i), dtype=np.int8), (i, j)), shape=(n, n)),
+                                     directed=False)
+    ordered: np.ndarray = encoded[np.lexsort((encoded, labels[i]))]
+    return ordered
 
 
 def verify_words(a: Sequence[str], b: Sequence[str], time_a: dt.datetime | None, time_b: dt.datetime | None,
