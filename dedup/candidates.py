@@ -59,38 +59,91 @@ def pairs_from_keys(keys: np.ndarray | list[np.ndarray]) -> np.ndarray:
     """Encoded pairs ``i * n + j`` (``i < j``) of rows that share a key in some band (column).
 
     ``keys`` is an ``n x bands`` array, or a list of such arrays (row blocks), which
-    are then never joined whole: one column at a time is.
+    are then never joined whole: one column at a time is. A bucket holds all rows
+    with its key in one band; its rows are paired all with all, or along a chain
+    (sorted) when it holds more than :data:`MAX_BUCKET` rows.
+
+    Rows with the same keys in every band (copies with the same text) are banded
+    once, as one row: their pairs are the same in every band, and generating them
+    band after band (then sorting the repeats away) was most of the work.
     """
     blocks = [k for k in keys if len(k)] if isinstance(keys, list) else [keys]
     n = sum(len(k) for k in blocks)
-    found: list[np.ndarray] = []
     if n < 2:
         return np.zeros(0, dtype=np.int64)
+    # Rows with equal keys everywhere, by a 64-bit digest of the row.
+    digest = np.concatenate([_row_digests(k) for k in blocks])
+    _, first, group = np.unique(digest, return_index=True, return_inverse=True)
+    del digest
+    by_group = np.argsort(group, kind="stable")  # rows, grouped, each group in row order
+    group_start = np.concatenate(([0], np.cumsum(np.bincount(group))))
+    group_size = np.diff(group_start)
+    reps = np.sort(first)  # one row per group, in row order
+    rep_group = group[reps]
+    found: list[np.ndarray] = []
     unique = np.zeros(0, dtype=np.int64)
     pending = 0
+
+    def members(g: int) -> np.ndarray:
+        m: np.ndarray = by_group[group_start[g]:group_start[g + 1]]
+        return m
+
+    def bucket_pairs(rows: np.ndarray) -> np.ndarray:
+        rows = np.sort(rows).astype(np.int64)
+        if len(rows) > MAX_BUCKET:
+            chained: np.ndarray = rows[:-1] * n + rows[1:]
+            return chained
+        i, j = _pairs_of(len(rows))
+        every: np.ndarray = rows[i] * n + rows[j]
+        return every
+
+    # The pairs inside each group of equal rows: they share every bucket.
+    for g in np.flatnonzero(group_size > 1).tolist():
+        found.append(bucket_pairs(members(g)))
+    multi = group_size[rep_group] > 1  # representatives standing for several rows
     for band in range(blocks[0].shape[1]):
         if pending > max(len(unique), 1_000_000):
             # A copy collides in many bands: fold the repeats away as we go, so memory
             # stays near the number of distinct pairs rather than pairs x bands.
             unique = np.unique(np.concatenate([unique, *found]))
             found, pending = [], 0
-        column = np.concatenate([k[:, band] for k in blocks])
+        column = _column(blocks, band)[reps]
         order = np.argsort(column, kind="stable")
         ordered = column[order]
         starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
-        sizes = np.diff(np.r_[starts, n])
-        # Buckets of one size at a time: a (buckets x size) array of members, all their pairs at once.
-        for size in np.unique(sizes[sizes >= 2]).tolist():
-            at = starts[sizes == size]
-            members = np.sort(order[at[:, None] + np.arange(size)], axis=1).astype(np.int64)
+        sizes = np.diff(np.r_[starts, len(reps)])
+        crowded = np.maximum.reduceat(multi[order], starts) if len(starts) else np.zeros(0, dtype=bool)
+        # Buckets of single rows, one size at a time: a (buckets x size) array of members, all pairs at once.
+        plain = ~crowded
+        for size in np.unique(sizes[plain & (sizes >= 2)]).tolist():
+            at = starts[plain & (sizes == size)]
+            rows = np.sort(reps[order[at[:, None] + np.arange(size)]], axis=1).astype(np.int64)
             if size > MAX_BUCKET:
-                pairs = members[:, :-1] * n + members[:, 1:]
+                pairs = rows[:, :-1] * n + rows[:, 1:]
             else:
                 i, j = _pairs_of(size)
-                pairs = members[:, i] * n + members[:, j]
+                pairs = rows[:, i] * n + rows[:, j]
             found.append(pairs.ravel())
             pending += len(found[-1])
+        # Buckets holding a group of equal rows: expanded to all their rows.
+        for start, size in zip(starts[crowded & (sizes >= 2)].tolist(), sizes[crowded & (sizes >= 2)].tolist()):
+            rows = np.concatenate([members(g) for g in rep_group[order[start:start + size]].tolist()])
+            found.append(bucket_pairs(rows))
+            pending += len(found[-1])
     return np.unique(np.concatenate([unique, *found]))
+
+
+def _row_digests(block: np.ndarray) -> np.ndarray:
+    """A 64-bit digest of each row of band keys."""
+    digest = np.zeros(len(block), dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for band in range(block.shape[1]):
+            digest = (digest * np.uint64(0x100000001B3)) ^ block[:, band].astype(np.uint64)
+    return digest
+
+
+def _column(blocks: list[np.ndarray], band: int) -> np.ndarray:
+    return blocks[0][:, band] if len(blocks) == 1 else np.concatenate([k[:, band] for k in blocks])
 
 
 def decode_pairs(encoded: np.ndarray, n: int) -> list[tuple[int, int]]:
