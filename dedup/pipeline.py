@@ -22,7 +22,7 @@ import multiprocessing
 import os
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
@@ -100,7 +100,7 @@ class Result:
 
     clusters: list[Cluster]
     assignments: dict[str, Assignment]
-    items: dict[str, Item]
+    items: Mapping[str, Item]
     config: Config
     problems: list[Problem] = field(default_factory=list)
     pairs_checked: int = 0
@@ -509,13 +509,31 @@ class _Articles:
     times: np.ndarray
     meta: SpoolReader  # JSON [title, url, published] of each article
 
-    def items(self) -> Iterator[Item]:
-        """Every article's :class:`Item`, in order (one JSON parse per block of the spool)."""
-        k = 0
-        for block in self.meta.iter_all():
-            for title, url, published in json.loads(f"[{','.join(block)}]"):
-                yield Item(self.ids[k], title, self.sources[k], url, published, self.words[k], k)
-                k += 1
+
+class _SpooledItems(Mapping[str, Item]):
+    """The result's items, read from the metadata spool when asked for: a million
+    :class:`Item` objects held at once cost ~500 MB.
+
+    The spool's file is already unlinked; the open descriptor keeps it readable
+    for as long as this mapping lives.
+    """
+
+    def __init__(self, articles: _Articles, index: dict[str, int]) -> None:
+        self._articles = articles
+        self._index = index
+        articles.meta.keep_open()
+
+    def __getitem__(self, ident: str) -> Item:
+        k = self._index[ident]
+        a = self._articles
+        title, url, published = json.loads(a.meta.get(k))
+        return Item(ident, title, a.sources[k], url, published, a.words[k], k)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._articles.ids)
+
+    def __len__(self) -> int:
+        return len(self._articles.ids)
 
 
 def _cluster_and_report(articles: _Articles, encoded_pairs: np.ndarray, config: Config,
@@ -586,14 +604,12 @@ def _cluster_and_report(articles: _Articles, encoded_pairs: np.ndarray, config: 
             if m != c:
                 similarity[m] = round(verdicts[(min(m, c), max(m, c))][1], 4)
     verdicts.values.clear()
-    del chosen, groups, index
+    del chosen, groups
     assignments: dict[str, Assignment] = {}
-    items: dict[str, Item] = {}
-    for k, item in enumerate(articles.items()):
+    for k, ident in enumerate(ids):
         c = canonical_of[k]
-        assignments[item.id] = Assignment(item.id, number_of[k], ids[c], k == c, similarity[k])
-        items[item.id] = item
-    return Result(clusters, assignments, items, config, problems, checked)
+        assignments[ident] = Assignment(ident, number_of[k], ids[c], k == c, similarity[k])
+    return Result(clusters, assignments, _SpooledItems(articles, index), config, problems, checked)
 
 
 def _encode_pairs(pairs: np.ndarray | Iterable[tuple[int, int]], n: int) -> np.ndarray:

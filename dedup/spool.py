@@ -10,10 +10,10 @@ offset per article.
 from __future__ import annotations
 
 import contextlib
-import itertools
 import os
 import tempfile
-from collections.abc import Iterable, Iterator
+import weakref
+from collections.abc import Iterable
 
 import numpy as np
 
@@ -98,16 +98,12 @@ class SpoolReader:
         end = int(self.ends[i])
         return os.pread(self._fd, end - start, start).decode("utf-8")
 
-    def iter_all(self, block: int = 65536) -> Iterator[list[str]]:
-        """Every entry in order, ``block`` entries (one read) at a time."""
+    def keep_open(self) -> None:
+        """Open the file now, so that entries stay readable after the spool is closed
+        (its file unlinked); the descriptor closes when this reader is collected."""
         if self._fd is None:
             self._fd = os.open(self.path, os.O_RDONLY)
-        for lo in range(0, len(self.ends), block):
-            ends = self.ends[lo:lo + block]
-            start = int(self.ends[lo - 1]) if lo else 0
-            data = os.pread(self._fd, int(ends[-1]) - start, start)
-            bounds = [0, *(ends - start).tolist()]
-            yield [data[a:b].decode("utf-8") for a, b in itertools.pairwise(bounds)]
+            weakref.finalize(self, os.close, self._fd)
 
 
 def encode_all(texts: list[str]) -> tuple[bytes, np.ndarray]:

@@ -4,6 +4,7 @@ candidates, verify, cluster, canonical."""
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 import random
 from collections.abc import Sequence
@@ -634,3 +635,36 @@ def test_copies_with_the_same_text_share_verdicts_without_changing_the_result() 
     assert shared.clusters == each.clusters
     assert shared.assignments["reuters-4441/1"].cluster == shared.assignments["reuters-4441/short"].cluster
     assert shared.assignments["tiny"].cluster != shared.assignments["tiny-again"].cluster  # too short to match
+
+
+def _reference_pairs(keys: np.ndarray, max_bucket: int) -> set[tuple[int, int]]:
+    """LSH pairs one band and one bucket at a time: all pairs of a bucket, or a chain if it is crowded."""
+    out: set[tuple[int, int]] = set()
+    for band in range(keys.shape[1]):
+        buckets: dict[int, list[int]] = {}
+        for row, key in enumerate(keys[:, band].tolist()):
+            buckets.setdefault(key, []).append(row)
+        for rows in buckets.values():
+            if len(rows) > max_bucket:
+                out.update(itertools.pairwise(rows))
+            else:
+                out.update((a, b) for x, a in enumerate(rows) for b in rows[x + 1:])
+    return out
+
+
+@pytest.mark.parametrize(("seed", "max_bucket"), [(1, 500), (2, 4), (3, 2)])
+def test_rows_with_equal_keys_are_banded_once_with_the_same_pairs(seed: int, max_bucket: int,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    from dedup import candidates
+
+    rng = np.random.default_rng(seed)
+    rows = rng.integers(0, 6, size=(60, 8), dtype=np.uint32)  # few key values: crowded buckets
+    rows[:, 0] = np.arange(60)  # one band where every row is alone
+    copies = rows[rng.integers(0, 60, size=40)]  # copies with the same keys everywhere (a band-0 key too)
+    keys = np.concatenate([rows, copies, copies[:7]])[rng.permutation(107)]
+    monkeypatch.setattr(candidates, "MAX_BUCKET", max_bucket)
+    expected = _reference_pairs(keys, max_bucket)
+    for given in (keys, [keys[:50], keys[50:51], keys[51:]]):
+        found = candidates.pairs_from_keys(given)
+        assert set(candidates.decode_pairs(found, len(keys))) == expected
+        assert np.array_equal(found, np.unique(found))
