@@ -80,7 +80,7 @@ def pairs_from_keys(keys: np.ndarray | list[np.ndarray]) -> np.ndarray:
     group_size = np.diff(group_start)
     reps = np.sort(first)  # one row per group, in row order
     rep_group = group[reps]
-    found: list[np.ndarray] = []
+    found: list[np.ndarray] = []  # pairs of representatives
     unique = np.zeros(0, dtype=np.int64)
     pending = 0
 
@@ -98,9 +98,8 @@ def pairs_from_keys(keys: np.ndarray | list[np.ndarray]) -> np.ndarray:
         return every
 
     # The pairs inside each group of equal rows: they share every bucket.
-    for g in np.flatnonzero(group_size > 1).tolist():
-        found.append(bucket_pairs(members(g)))
-    multi = group_size[rep_group] > 1  # representatives standing for several rows
+    rows_found = [bucket_pairs(members(g)) for g in np.flatnonzero(group_size > 1).tolist()]
+    weight = group_size[rep_group]  # rows each representative stands for
     for band in range(blocks[0].shape[1]):
         if pending > max(len(unique), 1_000_000):
             # A copy collides in many bands: fold the repeats away as we go, so memory
@@ -112,25 +111,30 @@ def pairs_from_keys(keys: np.ndarray | list[np.ndarray]) -> np.ndarray:
         ordered = column[order]
         starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
         sizes = np.diff(np.r_[starts, len(reps)])
-        crowded = np.maximum.reduceat(multi[order], starts) if len(starts) else np.zeros(0, dtype=bool)
-        # Buckets of single rows, one size at a time: a (buckets x size) array of members, all pairs at once.
-        plain = ~crowded
-        for size in np.unique(sizes[plain & (sizes >= 2)]).tolist():
-            at = starts[plain & (sizes == size)]
+        rows_in = np.add.reduceat(weight[order], starts)  # rows in each bucket, groups expanded
+        # Buckets of at most MAX_BUCKET rows, one size at a time: a (buckets x size) array
+        # of representatives, all their pairs at once (expanded to the groups' rows at the end).
+        normal = (sizes >= 2) & (rows_in <= MAX_BUCKET)
+        for size in np.unique(sizes[normal]).tolist():
+            at = starts[normal & (sizes == size)]
             rows = np.sort(reps[order[at[:, None] + np.arange(size)]], axis=1).astype(np.int64)
-            if size > MAX_BUCKET:
-                pairs = rows[:, :-1] * n + rows[:, 1:]
-            else:
-                i, j = _pairs_of(size)
-                pairs = rows[:, i] * n + rows[:, j]
-            found.append(pairs.ravel())
+            i, j = _pairs_of(size)
+            found.append((rows[:, i] * n + rows[:, j]).ravel())
             pending += len(found[-1])
-        # Buckets holding a group of equal rows: expanded to all their rows.
-        for start, size in zip(starts[crowded & (sizes >= 2)].tolist(), sizes[crowded & (sizes >= 2)].tolist()):
-            rows = np.concatenate([members(g) for g in rep_group[order[start:start + size]].tolist()])
-            found.append(bucket_pairs(rows))
-            pending += len(found[-1])
-    return np.unique(np.concatenate([unique, *found]))
+        # Crowded buckets: a chain through all their rows.
+        crowded = (sizes >= 2) & (rows_in > MAX_BUCKET)
+        for start, size in zip(starts[crowded].tolist(), sizes[crowded].tolist()):
+            rows_found.append(bucket_pairs(np.concatenate([members(g) for g in
+                                                           rep_group[order[start:start + size]].tolist()])))
+    pairs = np.unique(np.concatenate([unique, *found]))
+    # Pairs of representatives stand for all pairs of their groups' rows.
+    a, b = np.divmod(pairs, n)
+    single = (group_size[group[a]] == 1) & (group_size[group[b]] == 1)
+    for x, y in zip(a[~single].tolist(), b[~single].tolist()):
+        xs, ys = members(int(group[x])).astype(np.int64), members(int(group[y])).astype(np.int64)
+        lo, hi = np.minimum.outer(xs, ys).ravel(), np.maximum.outer(xs, ys).ravel()
+        rows_found.append(lo * n + hi)
+    return np.unique(np.concatenate([pairs[single], *rows_found]))
 
 
 def _row_digests(block: np.ndarray) -> np.ndarray:
