@@ -57,8 +57,8 @@ class Verdicts:
     >>> v = Verdicts(10)
     >>> v[(2, 7)] = (False, 0.25)
     >>> v[(3, 4)] = (True, 0.0)
-    >>> v[(2, 7)], (3, 4) in v, (4, 5) in v, v.matches()
-    ((False, 0.25), True, False, {(3, 4): 0.0})
+    >>> v[(2, 7)], (3, 4) in v, (4, 5) in v, list(v.matching_pairs()), v.match_score(2, 7)
+    ((False, 0.25), True, False, [(3, 4)], None)
     """
 
     def __init__(self, n: int) -> None:
@@ -90,21 +90,38 @@ class Verdicts:
         for key, value in self.values.items():
             yield divmod(key, n), self.decode(value)
 
-    def matches(self) -> dict[tuple[int, int], float]:
-        """The matching pairs and their scores."""
+    def matching_pairs(self) -> Iterator[tuple[int, int]]:
         n = self.n
-        return {divmod(key, n): value for key, value in self.values.items() if value >= 0}
+        return (divmod(key, n) for key, value in self.values.items() if value >= 0)
+
+    def match_score(self, a: int, b: int) -> float | None:
+        """The score of ``(a, b)``, ``a < b``, if it is a verified match."""
+        value = self.values.get(a * self.n + b)
+        return value if value is not None and value >= 0 else None
 
 
-def _matches(verdicts: Verdicts | dict[tuple[int, int], tuple[bool, float]]) -> dict[tuple[int, int], float]:
+AnyVerdicts = Verdicts | dict[tuple[int, int], tuple[bool, float]]
+
+
+def _matching_pairs(verdicts: AnyVerdicts) -> Iterator[tuple[int, int]]:
     if isinstance(verdicts, Verdicts):
-        return verdicts.matches()
-    return {pair: v[1] for pair, v in verdicts.items() if v[0]}
+        return verdicts.matching_pairs()
+    return (pair for pair, v in verdicts.items() if v[0])
+
+
+def _match_score(verdicts: AnyVerdicts) -> Callable[[int, int], float | None]:
+    if isinstance(verdicts, Verdicts):
+        return verdicts.match_score
+
+    def score(a: int, b: int) -> float | None:
+        v = verdicts.get((a, b))
+        return v[1] if v is not None and v[0] else None
+
+    return score
 
 
 def cluster(n: int, candidates: Any, verify_many: VerifyMany,
-            verdicts: Verdicts | dict[tuple[int, int], tuple[bool, float]], keys: Sequence[str],
-            link_fraction: float) -> list[Group]:
+            verdicts: AnyVerdicts, keys: Sequence[str], link_fraction: float) -> list[Group]:
     """Group ``n`` items given candidate pairs ``(i, j)``, ``i < j`` (a sequence of
     them, or whatever ``verify_many`` takes).
 
@@ -114,15 +131,14 @@ def cluster(n: int, candidates: Any, verify_many: VerifyMany,
     the order of the input.
     """
     verify_many(candidates, "verifying")
-    scores = _matches(verdicts)
-    comps = components(n, scores)
+    comps = components(n, _matching_pairs(verdicts))
     if any(2 < len(comp) <= FULL_LINKAGE_LIMIT for comp in comps):
         verify_many(((comp[x], comp[y]) for comp in comps if 2 < len(comp) <= FULL_LINKAGE_LIMIT
                      for x in range(len(comp)) for y in range(x + 1, len(comp))), "linking")
-        scores = _matches(verdicts)
+    score = _match_score(verdicts)
     groups: list[Group] = []
     for comp in comps:
-        within = _scores_within(comp, scores)
+        within = _scores_within(comp, score)
         if len(comp) <= 2:
             groups.append(_summarise(comp, within))
             continue
@@ -131,11 +147,12 @@ def cluster(n: int, candidates: Any, verify_many: VerifyMany,
     return groups
 
 
-def _scores_within(comp: list[int], scores: dict[tuple[int, int], float]) -> dict[tuple[int, int], float]:
-    """The verified pairs inside one component (pairs are checked per component, so this is cheap)."""
+def _scores_within(comp: list[int], score: Callable[[int, int], float | None]) -> dict[tuple[int, int], float]:
+    """The verified matches inside one component (pairs are checked per component, so this is cheap)."""
     if len(comp) == 1:
         return {}
-    return {(a, b): scores[(a, b)] for x, a in enumerate(comp) for b in comp[x + 1:] if (a, b) in scores}
+    found = ((a, b, score(a, b)) for x, a in enumerate(comp) for b in comp[x + 1:])
+    return {(a, b): s for a, b, s in found if s is not None}
 
 
 def _average_linkage(comp: list[int], scores: dict[tuple[int, int], float], keys: Sequence[str],

@@ -587,7 +587,7 @@ def _cluster_and_report(articles: _Articles, encoded_pairs: np.ndarray, config: 
         cands = [Candidate(ids[m], articles.sources[m], _time_at(times, m), words[m], m) for m in g.members]
         chosen.append((g, choose(cands, config).id))
     index = {ident: k for k, ident in enumerate(ids)}
-    verify_many([(m, index[c]) for g, c in chosen for m in g.members if m != index[c]])
+    verify_many((m, index[c]) for g, c in chosen for m in g.members if m != index[c])
     checked = len(verdicts)
     # Stable, order-independent numbering: biggest clusters first, then by canonical id.
     chosen.sort(key=lambda gc: (-len(gc[0].members), gc[1]))
