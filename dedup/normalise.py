@@ -157,7 +157,8 @@ _TYPOGRAPHY = {
 }
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")
 # The sentence end of _SENTENCE_END, on bytes, punctuation included (it becomes a NUL byte).
-_SENTENCE_END_BYTES = re.compile(rb"[.!?](?<!\b[A-Za-z]\.)[\"')\]]*[ \t\f\v]+(?=[^ \t\f\v\n])")
+_SENTENCE_END_BYTES = re.compile(rb"[.!?](?<!\b[A-Za-z]\.)[\"')\]]*[ \t\x1f]+(?=[^ \t\x1f\n])")
+_SENTENCE_END_TEXT = re.compile(r"[.!?](?<!\b[A-Za-z]\.)[\"')\]]*[^\S\n]+(?=\S)")
 # ASCII bytes that are not word characters (\w), but for the line and sentence separators.
 _ASCII_NONWORD = bytes(
     c if (c >= 0x80 or chr(c).isalnum() or c in (0x5F, 0x0A, 0x00)) else 0x20 for c in range(256)
@@ -190,6 +191,9 @@ def segment_lines(text: str) -> list[tuple[str, bool]]:
         for n in range(min(12, len(lines))):
             lines[n] = strip_dateline(lines[n])
     joined = "\n".join(lines)
+    if "\x00" in joined:  # the passes below mark sentence ends with NUL: keep another non-word character
+        lines = [line.replace("\x00", "\x01") for line in lines]
+        joined = "\n".join(lines)
     if "ago" in joined.lower():
         for n, line in enumerate(lines):
             if is_relative_time(line):
@@ -203,9 +207,11 @@ def segment_lines(text: str) -> list[tuple[str, bool]]:
             if plain is not None:
                 data = data.replace(char.encode("utf-8"), plain)
         ascii_only = data.isascii()
-    data = _SENTENCE_END_BYTES.sub(b"\x00", data).translate(_ASCII_NONWORD)
-    if not ascii_only:
-        data = _NONWORD_KEEP_BREAKS.sub(" ", data.decode("utf-8")).encode("utf-8")
+    if ascii_only:
+        data = _SENTENCE_END_BYTES.sub(b"\x00", data).translate(_ASCII_NONWORD)
+    else:  # letters beyond ASCII: Unicode word boundaries and word characters
+        marked = _SENTENCE_END_TEXT.sub("\x00", data.decode("utf-8"))
+        data = _NONWORD_KEEP_BREAKS.sub(" ", marked).encode("utf-8")
     out: list[tuple[str, bool]] = []
     last = len(lines) - 1
     for n, line in enumerate(_SPACE_RUN.sub(b" ", data).decode("utf-8").split("\n")):

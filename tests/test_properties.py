@@ -12,7 +12,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dedup import Config, find_duplicates
-from dedup.normalise import normalise_text, words
+from dedup.normalise import (
+    clean_for_matching,
+    is_relative_time,
+    normalise_text,
+    segment_lines,
+    split_segments,
+    strip_dateline,
+    unwrap,
+    words,
+)
 from dedup.verify import Verdict, verify
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -215,3 +224,33 @@ def test_normalise_text_is_idempotent_with_a_form_feed_before_punctuation() -> N
 def test_normalise_text_is_idempotent_with_a_zero_width_space_before_a_combining_mark() -> None:
     once = normalise_text("cafe\u200b\u0301")
     assert normalise_text(once) == once
+
+
+# ---------------------------------------------------------------- segmenting on bytes = segmenting per sentence
+
+def _segments_one_sentence_at_a_time(text: str) -> list[tuple[str, bool]]:
+    """What segment_lines computes, the slow way: a regex per line and a word list per sentence."""
+    lines = clean_for_matching(unwrap(text)).splitlines()
+    out: list[tuple[str, bool]] = []
+    for n, line in enumerate(lines):
+        if n < 12:
+            line = strip_dateline(line)
+        if is_relative_time(line):
+            continue
+        sentences = [" ".join(w) for w in map(words, split_segments(line)) if w]
+        alone = (len(sentences) == 1 and (n == 0 or not lines[n - 1].strip())
+                 and (n + 1 == len(lines) or not lines[n + 1].strip()))
+        out.extend((s, alone) for s in sentences)
+    return out
+
+
+_PIECES = [*"abcXYZ19 .!?,;:'\"()[]-\n\t", "\n\n", "U.S.", " J. ", "\u201c", "\u201d", "\u2019", "\u2014",
+           "\u00e9", "\u00df", "\u00a0", "\u2026", "DAKAR, Senegal (AP) \u2014 ", "5 minutes ago\n", "Caf\u00e9",
+           "\u0130", "\ufb01", "\x00", "\x1f"]
+_PROSE = st.lists(st.sampled_from(_PIECES), max_size=120).map("".join)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.one_of(_PROSE, st.text(max_size=80)))
+def test_segmenting_on_bytes_gives_the_segments_of_the_per_sentence_rules(text: str) -> None:
+    assert segment_lines(text) == _segments_one_sentence_at_a_time(text)
