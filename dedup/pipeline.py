@@ -6,9 +6,11 @@
 
 Each stage is a pure function over a batch of articles; only the boilerplate
 counts are corpus-wide (and mergeable). The batch stages run in ``jobs``
-worker processes; results are identical to a one-process run. Texts are kept
-out of memory between stages, in temporary spool files: memory grows with the
-number of articles only by their band keys and metadata.
+worker processes; results are identical to a one-process run. Texts, and the
+metadata only the report needs (titles, URLs), are kept out of memory in
+temporary spool files: the main process holds per article its id, source,
+time, word count and band keys (until the candidates are found), and per
+candidate pair an encoded pair and a verdict.
 """
 
 from __future__ import annotations
