@@ -28,7 +28,7 @@ from ..config import Config
 from ..errors import IndexFormatError
 from ..fingerprint import HASH_SCHEME
 
-FORMAT_VERSION = 2  # 2: shingles hashed from their bytes (fingerprint.shingle_hashes), not per word
+FORMAT_VERSION = 2  # 2: shingle hashes and segment keys from the bytes of the text (fingerprint.span_hashes)
 """Version of the stored layout; bumped whenever an older dedup could misread it."""
 
 BAND_HASH = "datasketch-byteswap"
