@@ -17,13 +17,14 @@ import hashlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Protocol
 
 import numpy as np
 
 from .config import Config
-from .document import BODY_SENTENCE, Doc, Prepared, is_headline
+from .document import BODY_SENTENCE, Doc, Prepared, is_headline, looks_like_headline
+from .fingerprint import segment_keys
 
 _KEY_BITS = 48
 _KEY_MASK = (1 << _KEY_BITS) - 1
@@ -55,12 +56,6 @@ def combined_keys(gids: np.ndarray, keys: np.ndarray) -> np.ndarray:
     """:func:`combined_key` of many (source id, segment key) pairs at once."""
     combined: np.ndarray = (gids.astype(np.int64) << _KEY_BITS) | (keys & _KEY_MASK)
     return combined
-
-
-def article_keys(prepared: Prepared) -> np.ndarray:
-    """The distinct combined keys of one article's segments."""
-    gid = group_id(prepared.group)
-    return np.array(sorted({combined_key(gid, s.key) for s in prepared.segments}), dtype=np.int64)
 
 
 def distinct_keys(owners: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -140,7 +135,7 @@ class SegmentCounts:
         for gid, n in self.docs.items():
             table[gid] = threshold(n, config)
         hits = self.keys[self.counts >= table[gids]]
-        return BoilerplateSet(frozenset(hits.tolist()), hits)
+        return BoilerplateSet(frozenset(hits.tolist()))
 
 
 @dataclass(frozen=True)
@@ -148,14 +143,17 @@ class BoilerplateSet:
     """The (source, segment) pairs found to be boilerplate in a batch."""
 
     keys: frozenset[int]
-    ordered: np.ndarray | None = field(default=None, compare=False, repr=False)  # the keys, sorted
 
     def is_boilerplate(self, group: str, key: int, config: Config) -> bool:
         return combined_key(group_id(group), key) in self.keys
 
+    @cached_property
+    def _ordered(self) -> np.ndarray:
+        return np.array(sorted(self.keys), dtype=np.int64)
+
     def flags(self, combined: np.ndarray) -> np.ndarray:
         """Which of many combined keys (:func:`combined_keys`) are boilerplate: a bool array."""
-        ordered = self.ordered if self.ordered is not None else np.array(sorted(self.keys), dtype=np.int64)
+        ordered = self._ordered
         if not len(ordered):
             return np.zeros(len(combined), dtype=bool)
         at = np.minimum(np.searchsorted(ordered, combined), len(ordered) - 1)
@@ -210,6 +208,29 @@ def strip(prepared: Prepared, stats: BoilerplateRule | None, config: Config) -> 
     words = tuple(w for n in kept for w in segments[n].words)
     removed = tuple(" ".join(s.words) for n, s in enumerate(segments) if n not in keep)
     return Doc(prepared.id, words, removed, head)
+
+
+def strip_segments(segs: list[str], alone: list[bool], boiler: list[bool], config: Config) -> tuple[str, str, int]:
+    """:func:`strip` on an article's segments given as strings (words joined by spaces),
+    whether each is a paragraph of its own and whether it is boilerplate: the first
+    segment kept, the others (joined by spaces) and the word count."""
+    sizes = [seg.count(" ") + 1 for seg in segs]
+
+    def headline(n: int) -> bool:
+        return alone[n] and 2 <= sizes[n] <= 20 and looks_like_headline(segs[n].split(" "))
+
+    kept, _ = kept_segments(boiler, sizes, headline, config)
+    if not kept:
+        return "", "", 0
+    return segs[kept[0]], " ".join(segs[n] for n in kept[1:]), sum(sizes[n] for n in kept)
+
+
+def batch_keys(groups: Sequence[str], segments: Sequence[str], sizes: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+    """The combined keys of a batch's segments (``sizes[k]`` of them belong to the
+    article of source ``groups[k]``, in order), and which article each is of."""
+    owners = np.repeat(np.arange(len(groups), dtype=np.int64), sizes)
+    gids = np.array([group_id(g) for g in groups], dtype=np.int64)
+    return owners, combined_keys(gids[owners], segment_keys(segments))
 
 
 def kept_segments(boiler: Sequence[bool], sizes: Sequence[int], headline: Callable[[int], bool],

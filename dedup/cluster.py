@@ -85,11 +85,6 @@ class Verdicts:
     def decode(value: float) -> tuple[bool, float]:
         return (True, value) if value >= 0 else (False, -1.0 - value)
 
-    def items(self) -> Iterator[tuple[tuple[int, int], tuple[bool, float]]]:
-        n = self.n
-        for key, value in self.values.items():
-            yield divmod(key, n), self.decode(value)
-
     def matching_pairs(self) -> Iterator[tuple[int, int]]:
         n = self.n
         return (divmod(key, n) for key, value in self.values.items() if value >= 0)
@@ -100,42 +95,23 @@ class Verdicts:
         return value if value is not None and value >= 0 else None
 
 
-AnyVerdicts = Verdicts | dict[tuple[int, int], tuple[bool, float]]
-
-
-def _matching_pairs(verdicts: AnyVerdicts) -> Iterator[tuple[int, int]]:
-    if isinstance(verdicts, Verdicts):
-        return verdicts.matching_pairs()
-    return (pair for pair, v in verdicts.items() if v[0])
-
-
-def _match_score(verdicts: AnyVerdicts) -> Callable[[int, int], float | None]:
-    if isinstance(verdicts, Verdicts):
-        return verdicts.match_score
-
-    def score(a: int, b: int) -> float | None:
-        v = verdicts.get((a, b))
-        return v[1] if v is not None and v[0] else None
-
-    return score
-
-
-def cluster(n: int, candidates: Any, verify_many: VerifyMany,
-            verdicts: AnyVerdicts, keys: Sequence[str], link_fraction: float) -> list[Group]:
+def cluster(n: int, candidates: Any, verify_many: VerifyMany, verdicts: Verdicts, keys: Sequence[str],
+            link_fraction: float) -> list[Group]:
     """Group ``n`` items given candidate pairs ``(i, j)``, ``i < j`` (a sequence of
     them, or whatever ``verify_many`` takes).
 
     ``verify_many(pairs, label)`` fills ``verdicts[(i, j)] = (match, score)``
-    for pairs not yet there (a sequence of pairs, or a :class:`Verdicts`).
+    for pairs not yet there (``pairs`` is an iterable of pairs, or what it is given
+    as ``candidates``).
     ``keys`` (the article ids) break ties, so the result does not depend on
     the order of the input.
     """
     verify_many(candidates, "verifying")
-    comps = components(n, _matching_pairs(verdicts))
+    comps = components(n, verdicts.matching_pairs())
     if any(2 < len(comp) <= FULL_LINKAGE_LIMIT for comp in comps):
         verify_many(((comp[x], comp[y]) for comp in comps if 2 < len(comp) <= FULL_LINKAGE_LIMIT
                      for x in range(len(comp)) for y in range(x + 1, len(comp))), "linking")
-    score = _match_score(verdicts)
+    score = verdicts.match_score
     groups: list[Group] = []
     for comp in comps:
         within = _scores_within(comp, score)

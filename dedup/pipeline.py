@@ -34,13 +34,13 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from .article import Article, parse_time
-from .boilerplate import BoilerplateSet, SegmentCounts, combined_keys, distinct_keys, group_id, kept_segments
+from .boilerplate import BoilerplateSet, SegmentCounts, batch_keys, distinct_keys, group_id, strip_segments
 from .candidates import band_keys, pairs_from_keys
 from .canonical import Candidate, choose
 from .cluster import Verdicts, cluster
 from .config import Config
-from .document import Doc, looks_like_headline, segment_texts
-from .fingerprint import segment_keys, signature_batch
+from .document import Doc, segment_texts
+from .fingerprint import signature_batch
 from .reading import Problem, Unit, load_unit
 from .spool import Spool, SpoolReader, encode_all
 from .verify import Verdict, verify
@@ -155,9 +155,7 @@ def _pass_read(task: Unit | list[Article]) -> tuple[list[_Record], list[str], _E
         texts.append("\n".join(_ALONE + text if alone else text for text, alone in segs))
         segments.extend(text for text, _ in segs)
         sizes.append(len(segs))
-    owners = np.repeat(np.arange(len(articles), dtype=np.int64), sizes)
-    gids = np.array([group_id(g) for g in groups], dtype=np.int64)
-    owners, keys = distinct_keys(owners, combined_keys(gids[owners], segment_keys(segments)))
+    owners, keys = distinct_keys(*batch_keys(groups, segments, sizes))
     return items, groups, encode_all(metas), encode_all(texts), owners, keys, problems
 
 
@@ -191,13 +189,11 @@ def _pass_fingerprint(task: tuple[int, list[str]]) -> tuple[np.ndarray, _Encoded
         articles.append((segs, alone))
         segments.extend(segs)
         sizes.append(len(segs))
-    owners = np.repeat(np.arange(len(groups), dtype=np.int64), sizes)
-    gids = np.array([group_id(g) for g in groups], dtype=np.int64)
-    boiler = rule.flags(combined_keys(gids[owners], segment_keys(segments))).tolist()
+    boiler = rule.flags(batch_keys(groups, segments, sizes)[1]).tolist()
     texts, lowers, lengths = [], [], []
     at = 0
     for segs, alone in articles:
-        first, rest, length = _strip_segments(segs, alone, boiler[at:at + len(segs)], config)
+        first, rest, length = strip_segments(segs, alone, boiler[at:at + len(segs)], config)
         at += len(segs)
         texts.append(first + "\n" + rest)
         lowers.append((first + " " + rest if rest else first).lower())
@@ -213,20 +209,6 @@ def _pass_fingerprint(task: tuple[int, list[str]]) -> tuple[np.ndarray, _Encoded
     keys = np.hstack([band_keys(fulls, config.lsh_threshold, config.num_perm),
                       band_keys(leads, config.lead_lsh_threshold, config.num_perm)])
     return keys, (blob, sizes_), lengths, digests
-
-
-def _strip_segments(segs: list[str], alone: list[bool], boiler: list[bool], config: Config) -> tuple[str, str, int]:
-    """:func:`~dedup.boilerplate.strip` on an article's segment strings: the first segment
-    kept, the others (joined by spaces) and the word count."""
-    sizes = [seg.count(" ") + 1 for seg in segs]
-
-    def headline(n: int) -> bool:
-        return alone[n] and 2 <= sizes[n] <= 20 and looks_like_headline(segs[n].split(" "))
-
-    kept, _ = kept_segments(boiler, sizes, headline, config)
-    if not kept:
-        return "", "", 0
-    return segs[kept[0]], " ".join(segs[n] for n in kept[1:]), sum(sizes[n] for n in kept)
 
 
 def _pass_verify(pairs: list[tuple[int, int]]) -> list[tuple[bool, float]]:

@@ -24,20 +24,12 @@ class Spool:
     def __init__(self, directory: str | None = None) -> None:
         fd, self.path = tempfile.mkstemp(prefix="dedup-", suffix=".spool", dir=directory)
         self._out = os.fdopen(fd, "wb", buffering=1 << 20)
-        self._ends: list[int] = []
         self._chunks: list[np.ndarray] = []
         self._size = 0
         self._reader: SpoolReader | None = None
 
     def extend(self, texts: Iterable[str]) -> None:
-        for text in texts:
-            data = text.encode("utf-8")
-            self._out.write(data)
-            self._size += len(data)
-            self._ends.append(self._size)
-            if len(self._ends) >= 65536:
-                self._chunks.append(np.array(self._ends, dtype=np.int64))
-                self._ends = []
+        self.extend_encoded(*encode_all(list(texts)))
 
     def extend_encoded(self, blob: bytes, sizes: np.ndarray) -> None:
         """Append entries already encoded as UTF-8 and joined: ``blob`` holds entries of ``sizes`` bytes.
@@ -45,9 +37,6 @@ class Spool:
         One write for a whole batch (say, from a worker process), no work per entry.
         """
         self._out.write(blob)
-        if self._ends:
-            self._chunks.append(np.array(self._ends, dtype=np.int64))
-            self._ends = []
         self._chunks.append(self._size + np.cumsum(sizes, dtype=np.int64))
         self._size += len(blob)
         if len(self._chunks) > 64:
@@ -56,9 +45,6 @@ class Spool:
     def offsets(self) -> np.ndarray:
         """End offsets of every entry (flushes the writer)."""
         self._out.flush()
-        if self._ends:
-            self._chunks.append(np.array(self._ends, dtype=np.int64))
-            self._ends = []
         if len(self._chunks) > 1:
             self._chunks = [np.concatenate(self._chunks)]
         return self._chunks[0] if self._chunks else np.zeros(0, dtype=np.int64)
@@ -69,7 +55,7 @@ class Spool:
         return self._reader
 
     def __len__(self) -> int:
-        return sum(len(c) for c in self._chunks) + len(self._ends)
+        return sum(len(c) for c in self._chunks)
 
     def close(self) -> None:
         self._out.close()

@@ -18,7 +18,7 @@ from dedup import Article, Config
 from dedup.boilerplate import BoilerplateStats, strip
 from dedup.candidates import candidate_pairs
 from dedup.canonical import Candidate, choose
-from dedup.cluster import cluster, components
+from dedup.cluster import Verdicts, cluster, components
 from dedup.document import Doc, Prepared, prepare
 from dedup.fingerprint import (
     estimate_jaccard,
@@ -499,7 +499,7 @@ def test_time_window() -> None:
 def run_cluster(n: int, matches: set[tuple[int, int]], candidates: Sequence[tuple[int, int]],
                 keys: Sequence[str] | None = None, link_fraction: float = 0.5) -> list[tuple[int, ...]]:
     """Cluster with a verifier that says "match" exactly for ``matches``."""
-    verdicts: dict[tuple[int, int], tuple[bool, float]] = {}
+    verdicts = Verdicts(n)
     asked: list[tuple[int, int]] = []
 
     def verify_many(pairs: Sequence[tuple[int, int]], label: str | None) -> None:
@@ -562,12 +562,13 @@ def test_components() -> None:
 
 
 def test_group_strength_figures() -> None:
-    verdicts: dict[tuple[int, int], tuple[bool, float]] = {}
+    verdicts = Verdicts(3)
     scores = {(0, 1): 0.95, (0, 2): 0.8, (1, 2): 0.9}
 
     def verify_many(pairs: Sequence[tuple[int, int]], label: str | None) -> None:
         for pair in pairs:
-            verdicts.setdefault(pair, (True, scores[pair]))
+            if pair not in verdicts:
+                verdicts[pair] = (True, scores[pair])
 
     (group,) = cluster(3, [(0, 1), (1, 2)], verify_many, verdicts, ["a", "b", "c"], 0.5)
     assert group.members == (0, 1, 2)
