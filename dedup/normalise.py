@@ -146,14 +146,15 @@ def split_segments(text: str) -> list[str]:
     return out
 
 
-# Typographic characters that are neither words nor sentence ends, as UTF-8, mapped to ASCII
-# before the byte-level passes of :func:`segment_lines` (closing quotes matter to sentence ends).
+# Typographic characters that are not word characters, as UTF-8, mapped to ASCII before the
+# byte-level passes of :func:`segment_lines`. Closing quotes may follow a sentence end, so they
+# map to ASCII quotes; every other one maps to a backtick, which is neither a closer nor a space
+# (an opening quote or a bullet right after "!" does not end a sentence in split_segments).
 _TYPOGRAPHY = {
     ch: rep.encode("ascii")
-    for ch, rep in (("\u2019", "'"), ("\u201d", '"'), ("\u2018", "'"), ("\u201c", '"'), ("\u2014", "-"),
-                    ("\u2013", "-"), ("\u2022", " "), ("\u00b7", " "), ("\u2026", "."), ("\u00ab", '"'),
-                    ("\u00bb", '"'), ("\u2032", "'"), ("\u00b4", "'"), ("\u2212", "-"), ("\u2010", "-"),
-                    ("\u2011", "-"))
+    for ch, rep in (("\u2019", "'"), ("\u201d", '"'),
+                    *((other, "`") for other in "\u2018\u201c\u2014\u2013\u2022\u00b7\u2026\u00ab\u00bb"
+                                                "\u2032\u00b4\u2212\u2010\u2011"))
 }
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")
 # The sentence end of _SENTENCE_END, on bytes, punctuation included (it becomes a NUL byte).
