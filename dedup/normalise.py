@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from itertools import repeat
 
 _TRANSLATE = str.maketrans(
     {
@@ -188,17 +189,15 @@ def segment_lines(text: str) -> list[tuple[str, bool]]:
     if not lines:
         return []
     blank = [not line.strip() for line in lines]
-    if _DATELINE_ANYWHERE.search("\n".join(lines[:12])):  # one search to rule most texts out
-        for n in range(min(12, len(lines))):
+    for n in range(min(12, len(lines))):
+        if lines[n][:1].isupper():  # what a dateline starts with
             lines[n] = strip_dateline(lines[n])
+    for n, line in enumerate(lines):
+        if len(line) < 40 and is_relative_time(line):  # the length first: it rules most lines out
+            lines[n] = ""
     joined = "\n".join(lines)
     if "\x00" in joined:  # the passes below mark sentence ends with NUL: keep another non-word character
         lines = [line.replace("\x00", "\x01") for line in lines]
-        joined = "\n".join(lines)
-    if "ago" in joined.lower():
-        for n, line in enumerate(lines):
-            if is_relative_time(line):
-                lines[n] = ""
         joined = "\n".join(lines)
     data = joined.encode("utf-8")
     ascii_only = data.isascii()
@@ -221,12 +220,14 @@ def segment_lines(text: str) -> list[tuple[str, bool]]:
             if line:
                 out.append((line, (n == 0 or blank[n - 1]) and (n == last or blank[n + 1])))
             continue
-        parts = [p for p in (x.strip(" ") for x in line.split("\x00")) if p]
+        # Only spaces are left of the white space: str.strip() is strip(" "), in C.
+        parts = list(filter(None, map(str.strip, line.split("\x00"))))
         if len(parts) == 1:
             out.append((parts[0], (n == 0 or blank[n - 1]) and (n == last or blank[n + 1])))
         else:
-            out.extend((p, False) for p in parts)
+            out.extend(zip(parts, repeat(False)))
     return out
+
 
 CALENDAR = frozenset(
     [
@@ -278,7 +279,6 @@ _DATELINE = re.compile(
     r"^[A-Z][A-Z.'\- ]{1,40}(?:,\s*[A-Za-z0-9.' ]{1,30}){0,3}(?:\s*\([A-Za-z. ]{1,20}\))?"
     r"\s+(?:-{1,2}|\u2013|\u2014)\s+(?=\S)"
 )
-_DATELINE_ANYWHERE = re.compile(_DATELINE.pattern, re.MULTILINE)  # finds every line's dateline, and more
 
 
 def strip_dateline(line: str) -> str:
