@@ -14,10 +14,13 @@ per batch (or per Spark partition) and summed.
 from __future__ import annotations
 
 import hashlib
+from bisect import bisect_left
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
+from itertools import compress
+from operator import not_
 from typing import Protocol
 
 import numpy as np
@@ -203,7 +206,8 @@ def strip(prepared: Prepared, stats: BoilerplateRule | None, config: Config) -> 
     """
     segments = prepared.segments
     boiler = [stats is not None and stats.is_boilerplate(prepared.group, s.key, config) for s in segments]
-    kept, head = kept_segments(boiler, [len(s.words) for s in segments], lambda n: is_headline(segments[n]), config)
+    headlines = {n for n, s in enumerate(segments) if is_headline(s)}
+    kept, head = kept_segments(boiler, [len(s.words) for s in segments], headlines, config)
     keep = set(kept)
     words = tuple(w for n in kept for w in segments[n].words)
     removed = tuple(" ".join(s.words) for n, s in enumerate(segments) if n not in keep)
@@ -215,14 +219,12 @@ def strip_segments(segs: list[str], alone: list[bool], boiler: list[bool], confi
     whether each is a paragraph of its own and whether it is boilerplate: the first
     segment kept, the others (joined by spaces) and the word count."""
     sizes = [seg.count(" ") + 1 for seg in segs]
-
-    def headline(n: int) -> bool:
-        return alone[n] and 2 <= sizes[n] <= 20 and looks_like_headline(segs[n].split(" "))
-
-    kept, _ = kept_segments(boiler, sizes, headline, config)
+    headlines = {n for n in compress(range(len(segs)), alone)
+                 if 2 <= sizes[n] <= 20 and looks_like_headline(segs[n].split(" "))}
+    kept, _ = kept_segments(boiler, sizes, headlines, config)
     if not kept:
         return "", "", 0
-    return segs[kept[0]], " ".join(segs[n] for n in kept[1:]), sum(sizes[n] for n in kept)
+    return segs[kept[0]], " ".join(map(segs.__getitem__, kept[1:])), sum(map(sizes.__getitem__, kept))
 
 
 def batch_keys(groups: Sequence[str], segments: Sequence[str], sizes: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
@@ -233,27 +235,32 @@ def batch_keys(groups: Sequence[str], segments: Sequence[str], sizes: Sequence[i
     return owners, combined_keys(gids[owners], segment_keys(segments))
 
 
-def kept_segments(boiler: Sequence[bool], sizes: Sequence[int], headline: Callable[[int], bool],
+def kept_segments(boiler: Sequence[bool], sizes: Sequence[int], headlines: Collection[int],
                   config: Config) -> tuple[list[int], int]:
     """Which segments of an article :func:`strip` keeps, and the length of the first.
 
     Works on what the rule needs only (whether each segment is boilerplate, its
-    size in words, and whether segment ``n`` is a headline on a line of its
-    own), so that a batch can strip articles without building their segments.
+    size in words, and which segments are headlines on a line of their own), so
+    that a batch can strip articles without building their segments. The
+    story's body starts at the first segment after the first kept one that has
+    ``BODY_SENTENCE`` words or more and is not a headline; the first headline
+    kept after that starts another story, which is dropped with all that follows.
     """
-    kept: list[int] = []
-    total = head = 0
-    body = False  # a sentence of the story has been kept
-    for n, chrome in enumerate(boiler):
-        if chrome:
-            continue
-        if body and headline(n):
-            break  # another story's headline below this one's body: a "related" block
-        kept.append(n)
-        total += sizes[n]
-        if head:
-            body = body or (sizes[n] >= BODY_SENTENCE and not headline(n))
+    chosen = list(compress(range(len(boiler)), map(not_, boiler)))
+    head = 0
+    body = -1  # the segment at which the body starts
+    for n in chosen:
+        if head and sizes[n] >= BODY_SENTENCE and n not in headlines:
+            body = n
+            break
         head = head or sizes[n]
+    kept = chosen
+    if body >= 0:
+        after = [h for h in headlines if h > body and not boiler[h]]
+        if after:  # another story's headline below this one's body: a "related" block
+            kept = chosen[:bisect_left(chosen, min(after))]
+    head = next(filter(None, map(sizes.__getitem__, kept)), 0)
+    total = sum(map(sizes.__getitem__, kept))
     if total < config.min_tokens:
         return list(range(len(boiler))), sizes[0] if len(boiler) else 0
     return kept, head

@@ -270,12 +270,16 @@ def _same_name(x: str, y: str) -> bool:
 
 def _names_differ(xa: Sequence[str], xb: Sequence[str], *, caps: bool = True) -> bool:
     """Each side names someone the other side does not (allowing spelling variants)."""
-    names_a, names_b = _names(xa, caps=caps), _names(xb, caps=caps)
-    if not names_a or not names_b:
+    names_a = _names(xa, caps=caps)
+    if not names_a:
+        return False
+    names_b = _names(xb, caps=caps)
+    if not names_b:
         return False
 
     def unmatched(xs: list[str], ys: list[str]) -> bool:
-        return any(all(not _same_name(x, y) for y in ys) for x in xs)
+        found = set(ys)  # a name on both sides is matched without comparing spellings
+        return any(x not in found and all(not _same_name(x, y) for y in ys) for x in xs)
 
     return unmatched(names_a, names_b) and unmatched(names_b, names_a)
 
@@ -287,7 +291,9 @@ def _lead_gap(xa: Sequence[str], xb: Sequence[str]) -> tuple[int, int]:
     "36 min ago") are no evidence; different names are (two companies' notices).
     """
     credit = 0
-    if xa and xb and len(xa) <= _MAX_GAP and len(xb) <= _MAX_GAP:
+    if not xa or not xb:  # one text starts with the shared run: nothing to compare
+        return credit, 0
+    if len(xa) <= _MAX_GAP and len(xb) <= _MAX_GAP:
         sa, sb = " ".join(xa).lower(), " ".join(xb).lower()
         if fuzz.ratio(sa, sb) >= _SPELLING_RATIO or sa.replace(" ", "") == sb.replace(" ", ""):
             return min(len(xa), len(xb)), 0

@@ -12,6 +12,8 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from dedup import Config, find_duplicates
+from dedup.boilerplate import kept_segments
+from dedup.document import BODY_SENTENCE
 from dedup.normalise import (
     clean_for_matching,
     is_relative_time,
@@ -257,3 +259,39 @@ _PROSE = st.lists(st.sampled_from(_PIECES), max_size=120).map("".join)
 @example("a!\u2022 b")
 def test_segmenting_on_bytes_gives_the_segments_of_the_per_sentence_rules(text: str) -> None:
     assert segment_lines(text) == _segments_one_sentence_at_a_time(text)
+
+
+# ---------------------------------------------------------------- kept segments = the segment-by-segment rule
+
+def _kept_one_segment_at_a_time(boiler: list[bool], sizes: list[int], headlines: set[int],
+                                config: Config) -> tuple[list[int], int]:
+    """What kept_segments computes, walking the segments one by one."""
+    kept: list[int] = []
+    total = head = 0
+    body = False
+    for n, chrome in enumerate(boiler):
+        if chrome:
+            continue
+        if body and n in headlines:
+            break
+        kept.append(n)
+        total += sizes[n]
+        if head:
+            body = body or (sizes[n] >= BODY_SENTENCE and n not in headlines)
+        head = head or sizes[n]
+    if total < config.min_tokens:
+        return list(range(len(boiler))), sizes[0] if len(boiler) else 0
+    return kept, head
+
+
+@settings(max_examples=500)
+@given(st.lists(st.tuples(st.booleans(), st.integers(0, 12), st.booleans()), max_size=30),
+       st.integers(0, 40))
+def test_kept_segments_follow_the_segment_by_segment_rule(segments: list[tuple[bool, int, bool]],
+                                                          min_tokens: int) -> None:
+    boiler = [b for b, _, _ in segments]
+    sizes = [s for _, s, _ in segments]
+    headlines = {n for n, (_, _, h) in enumerate(segments) if h}
+    config = Config(min_tokens=min_tokens)
+    assert kept_segments(boiler, sizes, headlines, config) == _kept_one_segment_at_a_time(boiler, sizes, headlines,
+                                                                                           config)
