@@ -75,23 +75,45 @@ def discover(paths: Iterable[str | os.PathLike[str]], on_problem: ProblemHandler
         if not path.exists():
             raise InputError(f"path does not exist: {raw}")
         if path.is_dir():
-            # Plain strings while walking (Path objects cost more than the walk), sorted
-            # part by part as Path objects sort.
-            found: list[tuple[list[str], str]] = []
-            for dirpath, dirnames, filenames in os.walk(path, onerror=lambda e: on_problem(
-                    Problem(str(e.filename), f"cannot list folder ({e.strerror})"))):
-                dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-                folder = os.path.relpath(dirpath, path).replace(os.sep, "/")
-                for name in filenames:
-                    if name.startswith(".") or _is_project_file(name) or _kind_of(name) is None:
-                        continue
-                    ident = name if folder == "." else f"{folder}/{name}"
-                    found.append((ident.split("/"), ident))
-            found.sort()
-            for _, ident in found:
+            for ident in _walk(str(path), "", on_problem):
                 yield Source(path / ident, ident)
         else:
             yield Source(path, path.as_posix() if not path.is_absolute() else path.name)
+
+
+def _walk(root: str, folder: str, on_problem: ProblemHandler) -> Iterator[str]:
+    """The article files under ``root/folder`` as paths relative to ``root``, in the order
+    their Path objects sort (part by part), found and yielded one folder at a time:
+    reading starts at once, and the list of a huge tree is never held whole.
+
+    Like ``os.walk``: hidden entries are skipped, and symbolic links to folders are not followed.
+    """
+    where = os.path.join(root, folder) if folder else root
+    entries: list[tuple[str, bool]] = []
+    try:
+        with os.scandir(where) as listing:
+            for entry in listing:
+                if entry.name.startswith("."):
+                    continue
+                try:
+                    is_dir = entry.is_dir()
+                except OSError:
+                    is_dir = False
+                if is_dir:
+                    if not entry.is_symlink():
+                        entries.append((entry.name, True))
+                elif not _is_project_file(entry.name) and _kind_of(entry.name) is not None:
+                    entries.append((entry.name, False))
+    except OSError as exc:
+        on_problem(Problem(str(exc.filename), f"cannot list folder ({exc.strerror})"))
+        return
+    entries.sort()
+    for name, is_dir in entries:
+        ident = f"{folder}/{name}" if folder else name
+        if is_dir:
+            yield from _walk(root, ident, on_problem)
+        else:
+            yield ident
 
 
 _PROJECT_FILES = ("readme", "license", "licence", "changelog", "contributing", "notice")

@@ -224,6 +224,40 @@ def test_ids_are_paths_relative_to_the_folder_and_group_is_the_first_folder(tmp_
     assert [(a.id, a.group) for a in articles] == [("outlet/2025/story.txt", "outlet")]
 
 
+def test_a_folder_is_read_in_the_order_its_paths_sort_part_by_part(tmp_path: Path) -> None:
+    # A sub-folder's files come where its name sorts among its parent's files ("a" < "a.txt" < "a0"),
+    # hidden folders are skipped and a link to a folder is not followed.
+    for ident in ("a.txt", "a0.txt", "a/z.txt", "a/b/c.txt", "a-b/x.txt", "B.txt", "a0/y.txt", ".hide/h.txt"):
+        (tmp_path / ident).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / ident).write_text(GOOD, encoding="utf-8")
+    (tmp_path / "link").symlink_to(tmp_path / "a", target_is_directory=True)
+    articles, problems = read(tmp_path)
+    assert problems == []
+    ids = [a.id for a in articles]
+    assert ids == ["B.txt", "a/b/c.txt", "a/z.txt", "a-b/x.txt", "a.txt", "a0/y.txt", "a0.txt"]
+    assert ids == [p.relative_to(tmp_path).as_posix() for p in sorted(
+        tmp_path.joinpath(i) for i in ids)]
+
+
+def test_a_folder_that_cannot_be_listed_is_reported_and_the_rest_read(tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "ok.txt").write_text(GOOD, encoding="utf-8")
+    (tmp_path / "closed").mkdir()
+    (tmp_path / "closed" / "x.txt").write_text(GOOD, encoding="utf-8")
+    scandir = os.scandir
+
+    def refuse(path: str) -> object:  # as a folder without read permission does (tests may run as root)
+        if str(path).endswith("closed"):
+            raise PermissionError(13, "Permission denied", str(path))
+        return scandir(path)
+
+    monkeypatch.setattr(os, "scandir", refuse)
+    articles, problems = read(tmp_path)
+    assert [a.id for a in articles] == ["ok.txt"]
+    assert [(p.where, p.reason) for p in problems] == [
+        (str(tmp_path / "closed"), "cannot list folder (Permission denied)")]
+
+
 def test_json_record_fields(tmp_path: Path) -> None:
     record = {"title": "Copper firms", "text": REC["text"], "source": "Metal Bulletin",
               "url": "https://example.com/copper", "published": "1987-04-07T10:00:00Z"}
