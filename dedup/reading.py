@@ -75,23 +75,35 @@ def discover(paths: Iterable[str | os.PathLike[str]], on_problem: ProblemHandler
         if not path.exists():
             raise InputError(f"path does not exist: {raw}")
         if path.is_dir():
-            for ident in _walk(str(path), "", on_problem):
+            for ident in _walk(str(path), on_problem):
                 yield Source(path / ident, ident)
         else:
             yield Source(path, path.as_posix() if not path.is_absolute() else path.name)
 
 
-def _walk(root: str, folder: str, on_problem: ProblemHandler) -> Iterator[str]:
-    """The article files under ``root/folder`` as paths relative to ``root``, in the order
-    their Path objects sort (part by part), found and yielded one folder at a time:
-    reading starts at once, and the list of a huge tree is never held whole.
+def _walk(root: str, on_problem: ProblemHandler) -> Iterator[str]:
+    """The article files under folder ``root`` as paths relative to it, in the order their
+    Path objects sort (part by part), found and yielded one folder at a time: reading
+    starts at once, and the list of a huge tree is never held whole.
 
     Like ``os.walk``: hidden entries are skipped, and symbolic links to folders are not followed.
     """
-    where = os.path.join(root, folder) if folder else root
+    stack = [iter(_listing(root, "", on_problem))]  # no recursion: any depth of folders
+    while stack:
+        for ident, is_dir in stack[-1]:
+            if is_dir:
+                stack.append(iter(_listing(root, ident, on_problem)))
+                break
+            yield ident
+        else:
+            stack.pop()
+
+
+def _listing(root: str, folder: str, on_problem: ProblemHandler) -> list[tuple[str, bool]]:
+    """The sub-folders and article files of ``root/folder``, sorted by name: ``(path from root, is a folder)``."""
     entries: list[tuple[str, bool]] = []
     try:
-        with os.scandir(where) as listing:
+        with os.scandir(os.path.join(root, folder) if folder else root) as listing:
             for entry in listing:
                 if entry.name.startswith("."):
                     continue
@@ -106,14 +118,9 @@ def _walk(root: str, folder: str, on_problem: ProblemHandler) -> Iterator[str]:
                     entries.append((entry.name, False))
     except OSError as exc:
         on_problem(Problem(str(exc.filename), f"cannot list folder ({exc.strerror})"))
-        return
+        return []
     entries.sort()
-    for name, is_dir in entries:
-        ident = f"{folder}/{name}" if folder else name
-        if is_dir:
-            yield from _walk(root, ident, on_problem)
-        else:
-            yield ident
+    return [(f"{folder}/{name}" if folder else name, is_dir) for name, is_dir in entries]
 
 
 _PROJECT_FILES = ("readme", "license", "licence", "changelog", "contributing", "notice")

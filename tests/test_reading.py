@@ -239,6 +239,17 @@ def test_a_folder_is_read_in_the_order_its_paths_sort_part_by_part(tmp_path: Pat
         tmp_path.joinpath(i) for i in ids)]
 
 
+def test_folders_nested_deeper_than_the_recursion_limit_are_read(tmp_path: Path) -> None:
+    deep = tmp_path
+    for _ in range(1200):  # 2,400 characters of path, below PATH_MAX; one level at a time
+        deep = deep / "d"
+        deep.mkdir()
+    (deep / "story.txt").write_text(GOOD, encoding="utf-8")
+    articles, problems = read(tmp_path)
+    assert problems == []
+    assert [a.id for a in articles] == ["d/" * 1200 + "story.txt"]
+
+
 def test_a_folder_that_cannot_be_listed_is_reported_and_the_rest_read(tmp_path: Path,
                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     (tmp_path / "ok.txt").write_text(GOOD, encoding="utf-8")
