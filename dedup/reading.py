@@ -75,10 +75,24 @@ def discover(paths: Iterable[str | os.PathLike[str]], on_problem: ProblemHandler
         if not path.exists():
             raise InputError(f"path does not exist: {raw}")
         if path.is_dir():
-            for ident in _walk(str(path), on_problem):
-                yield Source(path / ident, ident)
+            for rel in _walk(str(path), on_problem):
+                yield Source(path / rel, _text_id(rel))
         else:
-            yield Source(path, path.as_posix() if not path.is_absolute() else path.name)
+            yield Source(path, _text_id(path.as_posix() if not path.is_absolute() else path.name))
+
+
+def _text_id(name: str) -> str:
+    """A file name as an article id: names that are not valid UTF-8 (the bytes Python keeps as
+    lone surrogates) get backslash escapes, so that ids can be written as UTF-8 text.
+
+    >>> _text_id("caf\\udce9.txt"), _text_id("café.txt")
+    ('caf\\\\xe9.txt', 'café.txt')
+    """
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return os.fsencode(name).decode("utf-8", "backslashreplace")
+    return name
 
 
 def _walk(root: str, on_problem: ProblemHandler) -> Iterator[str]:

@@ -240,12 +240,19 @@ def test_a_folder_is_read_in_the_order_its_paths_sort_part_by_part(tmp_path: Pat
 
 
 def test_folders_nested_deeper_than_the_recursion_limit_are_read(tmp_path: Path) -> None:
-    deep = tmp_path
-    for _ in range(1200):  # 2,400 characters of path, below PATH_MAX; one level at a time
-        deep = deep / "d"
-        deep.mkdir()
-    (deep / "story.txt").write_text(GOOD, encoding="utf-8")
-    articles, problems = read(tmp_path)
+    levels = [tmp_path / "d"]
+    for _ in range(1199):  # 2,400 characters of path, below PATH_MAX; one level at a time
+        levels.append(levels[-1] / "d")
+    for level in levels:
+        level.mkdir()
+    story = levels[-1] / "story.txt"
+    story.write_text(GOOD, encoding="utf-8")
+    try:
+        articles, problems = read(tmp_path)
+    finally:  # removed bottom up here: shutil.rmtree, as pytest cleans old temp folders, recurses
+        story.unlink()
+        for level in reversed(levels):
+            level.rmdir()
     assert problems == []
     assert [a.id for a in articles] == ["d/" * 1200 + "story.txt"]
 
@@ -267,6 +274,19 @@ def test_a_folder_that_cannot_be_listed_is_reported_and_the_rest_read(tmp_path: 
     assert [a.id for a in articles] == ["ok.txt"]
     assert [(p.where, p.reason) for p in problems] == [
         (str(tmp_path / "closed"), "cannot list folder (Permission denied)")]
+
+
+def test_a_file_name_that_is_not_utf8_gets_an_escaped_id_and_the_report_is_written(tmp_path: Path) -> None:
+    with open(os.fsencode(tmp_path) + b"/caf\xe9.txt", "wb") as fh:  # a Latin-1 name
+        fh.write(GOOD.encode("utf-8"))
+    articles, problems = read(tmp_path)
+    assert problems == []
+    assert [a.id for a in articles] == ["caf\\xe9.txt"]
+    out = tmp_path / "report.jsonl"
+    result = CliRunner().invoke(cli, ["scan", str(tmp_path), "--format", "jsonl", "--output", str(out)],
+                                catch_exceptions=False)
+    assert result.exit_code == 0
+    assert [json.loads(line)["id"] for line in out.read_text(encoding="utf-8").splitlines()] == ["caf\\xe9.txt"]
 
 
 def test_json_record_fields(tmp_path: Path) -> None:
