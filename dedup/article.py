@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,6 +28,14 @@ class Article:
     published: str | None = None
     group: str = ""
     order: int = 0
+
+    def __post_init__(self) -> None:
+        # Lone surrogates (undecodable bytes kept by surrogateescape, "\\udce9" escapes in JSON)
+        # are not text: they cannot be written as UTF-8. Each becomes U+FFFD.
+        for name in ("id", "text", "title", "source", "url", "published"):
+            value = getattr(self, name)
+            if isinstance(value, str) and not value.isascii() and _SURROGATE.search(value):
+                object.__setattr__(self, name, without_surrogates(value))
 
     @property
     def published_at(self) -> dt.datetime | None:
@@ -55,6 +64,18 @@ class Article:
             url=_opt(url), published=_opt(published), group=default_group(source, url, str(data["id"])),
             order=order,
         )
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def without_surrogates(text: str) -> str:
+    """``text`` with each lone surrogate replaced by U+FFFD.
+
+    >>> without_surrogates("caf\\udce9 au lait")
+    'caf\ufffd au lait'
+    """
+    return _SURROGATE.sub("\ufffd", text)
 
 
 def _opt(value: object) -> str | None:

@@ -81,6 +81,14 @@ def discover(paths: Iterable[str | os.PathLike[str]], on_problem: ProblemHandler
             yield Source(path, _text_id(path.as_posix() if not path.is_absolute() else path.name))
 
 
+def _is_special(entry: os.DirEntry[str]) -> bool:
+    """A pipe, socket or device (a broken link is not: reading it gives its own warning)."""
+    try:
+        return not entry.is_file() and os.path.exists(entry.path)
+    except OSError:
+        return False
+
+
 def _text_id(name: str) -> str:
     """A file name as an article id: names that are not valid UTF-8 (the bytes Python keeps as
     lone surrogates) get backslash escapes, so that ids can be written as UTF-8 text.
@@ -129,6 +137,10 @@ def _listing(root: str, folder: str, on_problem: ProblemHandler) -> list[tuple[s
                     if not entry.is_symlink():
                         entries.append((entry.name, True))
                 elif not _is_project_file(entry.name) and _kind_of(entry.name) is not None:
+                    if _is_special(entry):  # reading a pipe would wait for a writer forever
+                        where = f"{folder}/{entry.name}" if folder else entry.name
+                        on_problem(Problem(_text_id(where), "not a regular file (a pipe, socket or device)"))
+                        continue
                     entries.append((entry.name, False))
     except OSError as exc:
         on_problem(Problem(str(exc.filename), f"cannot list folder ({exc.strerror})"))
@@ -208,7 +220,10 @@ def read_units(paths: Iterable[str | os.PathLike[str]], on_problem: ProblemHandl
             yield FileBatch(tuple(pending))
             pending = []
         if item == "-":
-            yield from _line_batches(stdin if stdin is not None else sys.stdin, "<stdin>")
+            if stdin is not None:  # a text stream given by the caller
+                yield from _line_batches(stdin, "<stdin>")
+            else:  # the real standard input, as bytes: invalid UTF-8 is reported as in a file
+                yield from _line_batches(_decoded_lines(sys.stdin.buffer, "<stdin>", on_problem), "<stdin>")
         else:
             assert isinstance(item, Source)
             yield from _jsonl_file_batches(item, on_problem)
@@ -229,6 +244,21 @@ def _line_batches(stream: Iterable[str], where: str) -> Iterator[LineBatch]:
         yield LineBatch(where, first, tuple(batch))
 
 
+def _decoded_lines(raw: Iterable[bytes], where: str, on_problem: ProblemHandler) -> Iterator[str]:
+    """The lines of a byte stream as text; invalid UTF-8 is decoded with replacement
+    characters and reported once (at its first line)."""
+    bad_utf8 = False
+    for n, data in enumerate(raw, 1):
+        try:
+            yield data.decode("utf-8-sig" if n == 1 else "utf-8")
+        except UnicodeDecodeError:
+            if not bad_utf8:
+                on_problem(Problem(f"{where}:{n}", "invalid UTF-8, decoded with replacement characters",
+                                   skipped=False))
+                bad_utf8 = True
+            yield data.decode("utf-8", errors="replace")
+
+
 def _jsonl_file_batches(src: Source, on_problem: ProblemHandler) -> Iterator[LineBatch]:
     try:
         raw: IO[bytes] = (gzip.open(src.path, "rb") if src.path.name.lower().endswith(".gz")  # type: ignore[assignment]  # noqa: SIM115
@@ -236,23 +266,10 @@ def _jsonl_file_batches(src: Source, on_problem: ProblemHandler) -> Iterator[Lin
     except OSError as exc:
         on_problem(Problem(src.ident, f"cannot read file ({exc.strerror or exc})"))
         return
-    bad_utf8 = False
-
-    def lines() -> Iterator[str]:
-        nonlocal bad_utf8
-        for n, data in enumerate(raw, 1):
-            try:
-                yield data.decode("utf-8-sig" if n == 1 else "utf-8")
-            except UnicodeDecodeError:
-                if not bad_utf8:
-                    on_problem(Problem(f"{src.ident}:{n}", "invalid UTF-8, decoded with replacement characters",
-                                       skipped=False))
-                    bad_utf8 = True
-                yield data.decode("utf-8", errors="replace")
 
     try:
         with raw:
-            yield from _line_batches(lines(), src.ident)
+            yield from _line_batches(_decoded_lines(raw, src.ident, on_problem), src.ident)
     except (OSError, EOFError, zlib.error) as exc:  # zlib.error: a damaged compressed body
         on_problem(Problem(src.ident, f"cannot read the rest of the file ({exc})"))
 

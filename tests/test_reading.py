@@ -7,6 +7,9 @@ import gzip
 import json
 import os
 import re
+import subprocess
+import sys
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -287,6 +290,44 @@ def test_a_file_name_that_is_not_utf8_gets_an_escaped_id_and_the_report_is_writt
                                 catch_exceptions=False)
     assert result.exit_code == 0
     assert [json.loads(line)["id"] for line in out.read_text(encoding="utf-8").splitlines()] == ["caf\\xe9.txt"]
+
+
+def test_a_pipe_in_a_folder_is_reported_not_waited_on(tmp_path: Path) -> None:
+    (tmp_path / "good.txt").write_text(GOOD, encoding="utf-8")
+    os.mkfifo(tmp_path / "feed.txt")
+    found: list[tuple[list[Article], list[Problem]]] = []
+    reader = threading.Thread(target=lambda: found.append(read(tmp_path)), daemon=True)
+    reader.start()
+    reader.join(30)
+    assert not reader.is_alive(), "reading the folder waited on the pipe"
+    articles, problems = found[0]
+    assert [a.id for a in articles] == ["good.txt"]
+    assert [(p.where, p.reason) for p in problems] == [("feed.txt", "not a regular file (a pipe, socket or device)")]
+
+
+def test_invalid_utf8_on_standard_input_is_reported_and_replaced() -> None:
+    lines = b'{"id": "a", "text": "caf\xe9 prices rose on the exchange"}\n' + _jsonl(REC)
+    done = subprocess.run([sys.executable, "-c", "from dedup.cli import cli; cli()", "scan", "-", "--format", "jsonl"],
+                          input=lines, capture_output=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    records = [json.loads(line) for line in done.stdout.decode("utf-8").splitlines()]
+    assert [r["id"] for r in records] == ["a", "rec-1"]
+    assert records[0]["title"].startswith("caf\ufffd prices")
+    assert b"<stdin>:1: invalid UTF-8, decoded with replacement characters" in done.stderr
+    assert b"Traceback" not in done.stderr
+
+
+def test_lone_surrogates_from_json_escapes_become_replacement_characters(tmp_path: Path) -> None:
+    (tmp_path / "feed.jsonl").write_text('{"id": "s\\udce9", "title": "Caf\\ud800", "text": "'
+                                         + REC["text"] + '"}\n', encoding="utf-8")
+    (article,), problems = read(tmp_path)
+    assert problems == []
+    assert (article.id, article.title) == ("s\ufffd", "Caf\ufffd")
+    out = tmp_path / "report.json"
+    result = CliRunner().invoke(cli, ["scan", str(tmp_path), "--format", "json", "--output", str(out)],
+                                catch_exceptions=False)
+    assert result.exit_code == 0
+    assert "s\ufffd" in out.read_text(encoding="utf-8")
 
 
 def test_json_record_fields(tmp_path: Path) -> None:
