@@ -159,10 +159,16 @@ def _signatures(hashes: np.ndarray, owner: np.ndarray, count: int, num_perm: int
     texts, begin = np.unique(owner, return_index=True)  # owner is sorted: where each text's shingles begin
     stop = np.concatenate((begin[1:], [len(owner)]))
     mid = np.minimum(stop, begin + lead) if lead is not None else stop
-    # Blocks of whole texts, at most _MAX_SHINGLES rows each (one text may exceed it alone).
+    # Blocks of whole texts, at most _MAX_SHINGLES rows each; a longer text a block at a time.
     lo = 0
     while lo < len(texts):
-        hi = max(lo + 1, int(np.searchsorted(stop, begin[lo] + _MAX_SHINGLES, side="right")))
+        if stop[lo] - begin[lo] > _MAX_SHINGLES:
+            head = _min_over(mixed[begin[lo]:mid[lo]], a, b)
+            leads[texts[lo]] = head
+            full[texts[lo]] = np.minimum(head, _min_over(mixed[mid[lo]:stop[lo]], a, b))
+            lo += 1
+            continue
+        hi = int(np.searchsorted(stop, begin[lo] + _MAX_SHINGLES, side="right"))
         rows = slice(int(begin[lo]), int(stop[hi - 1]))
         # permutations x shingles, plus a sentinel column: reduceat runs along contiguous rows.
         values = np.empty((num_perm, rows.stop - rows.start + 1), dtype=np.uint32)
@@ -180,6 +186,18 @@ def _signatures(hashes: np.ndarray, owner: np.ndarray, count: int, num_perm: int
         full[texts[lo:hi]] = np.minimum(head, rest)
         lo = hi
     return full, leads
+
+
+def _min_over(mixed: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The signature of one text's (mixed) shingle hashes, _MAX_SHINGLES of them at a time:
+    memory stays that of one block however long the text (a book has millions of shingles)."""
+    out = np.full(len(a), _MAX32, dtype=np.uint32)
+    for k in range(0, len(mixed), _MAX_SHINGLES):
+        with np.errstate(over="ignore"):
+            values = np.multiply.outer(a, mixed[k:k + _MAX_SHINGLES])
+            values += b[:, None]
+        np.minimum(out, values.min(axis=1), out=out)
+    return out
 
 
 def signature_batch(texts: Sequence[str], shingle_size: int, lead_tokens: int, num_perm: int,

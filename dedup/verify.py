@@ -34,6 +34,10 @@ from .config import Config
 from .normalise import CALENDAR as _CALENDAR
 from .normalise import is_name, is_number
 
+# Words of each text that are aligned: the alignment's memory grows with the product of the two
+# lengths (two 800,000-word texts would need 80 GB). News stories are far shorter; longer texts
+# are judged on their first MAX_ALIGNED_WORDS words.
+MAX_ALIGNED_WORDS = 20_000
 _SPELLING_RATIO = 75.0  # rapidfuzz ratio at which two short word runs are spelling variants
 _MAX_GAP = 8  # longest gap (in words, each side) compared for spelling variants and conflicts
 
@@ -63,13 +67,18 @@ def verify(
     lower_a: Sequence[str] | None = None,
     lower_b: Sequence[str] | None = None,
 ) -> Verdict:
-    """Decide whether two word sequences (case kept) are copies of one story.
+    """Decide whether two word sequences (case kept) are copies of one story
+    (on their first :data:`MAX_ALIGNED_WORDS` words).
 
     ``head_a``/``head_b`` are the lengths of their headlines (first segments),
     0 if unknown; ``lower_a``/``lower_b`` the words lower-cased, if the caller
     has them already. Symmetric: ``verify(a, b)`` and ``verify(b, a)`` give the
     same decision and score.
     """
+    if len(words_a) > MAX_ALIGNED_WORDS or len(words_b) > MAX_ALIGNED_WORDS:
+        words_a, words_b = words_a[:MAX_ALIGNED_WORDS], words_b[:MAX_ALIGNED_WORDS]
+        lower_a = lower_a[:MAX_ALIGNED_WORDS] if lower_a is not None else None
+        lower_b = lower_b[:MAX_ALIGNED_WORDS] if lower_b is not None else None
     la, lb = len(words_a), len(words_b)
     ta = _as_list(lower_a) if lower_a is not None else [w.lower() for w in words_a]
     tb = _as_list(lower_b) if lower_b is not None else [w.lower() for w in words_b]

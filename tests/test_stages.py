@@ -31,7 +31,7 @@ from dedup.fingerprint import (
 )
 from dedup.normalise import normalise_text, split_segments, words
 from dedup.pipeline import find_duplicates, verify_pair
-from dedup.verify import Verdict, _verify, verify
+from dedup.verify import MAX_ALIGNED_WORDS, Verdict, _verify, verify
 
 DATA = Path(__file__).resolve().parent / "data"
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
@@ -283,6 +283,9 @@ def test_a_batch_fingerprints_each_text_as_if_alone() -> None:
         reference = MinHash(num_perm=128, hashfunc=int)
         reference.update_batch(shingle_hashes(text, 3).tolist())
         assert np.array_equal(full[k], reference.hashvalues)
+        lead_reference = MinHash(num_perm=128, hashfunc=int)
+        lead_reference.update_batch(shingle_hashes(" ".join(text.split()[:40]), 3).tolist())
+        assert np.array_equal(lead[k], lead_reference.hashvalues)
     assert np.array_equal(full[1], MinHash(num_perm=128).hashvalues)  # empty
 
 
@@ -529,6 +532,16 @@ def test_a_chain_does_not_glue_its_ends() -> None:
     clusters = run_cluster(8, chain, sorted(chain))
     assert max(len(c) for c in clusters) <= 3
     assert not any(0 in c and 7 in c for c in clusters)
+
+
+def test_very_long_texts_are_verified_on_their_first_words_without_running_out_of_memory() -> None:
+    # Aligning two 800,000-word texts whole needs ~80 GB (rapidfuzz raised MemoryError).
+    long_a = [f"w{k % 7919}" for k in range(800_000)]
+    long_b = list(long_a)
+    long_b[1000] = "changed"
+    v = verify(long_a, long_b, CONFIG)
+    assert v.match
+    assert MAX_ALIGNED_WORDS - 10 <= v.shared <= MAX_ALIGNED_WORDS
 
 
 def test_members_are_verified_with_each_other_not_only_along_candidates() -> None:
