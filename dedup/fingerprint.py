@@ -31,6 +31,7 @@ def permutations(num_perm: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
 _P = 0x01000193  # odd, so invertible modulo 2**32
 _KEY_P = (0x5BD1E995, 0x2545F491)  # the two halves of a segment key
 _SPACE, _NEWLINE = 32, 10
+_CACHED_POWERS = 1 << 20  # longest power tables kept between calls (4 MB each)
 _MAX_SHINGLES = 1 << 12  # shingles per block of the (permutations x shingles) array: 2 MB at 128, cache-sized
 
 
@@ -51,7 +52,8 @@ def span_hashes(data: np.ndarray, starts: np.ndarray, ends: np.ndarray, p: int =
     """
     n = len(data)
     size = 1 << max(16, n.bit_length())  # tables grow by doubling: few distinct sizes, cached
-    up, down = _powers(p, size)
+    # up to 8 MB; a longer text's (one huge document) are made for it and freed after
+    up, down = _powers(p, size) if size <= _CACHED_POWERS else _powers.__wrapped__(p, size)
     with np.errstate(over="ignore"):
         prefix = np.zeros(n + 1, dtype=np.uint32)
         np.cumsum((data.astype(np.uint32) + np.uint32(1)) * up[:n], dtype=np.uint32, out=prefix[1:])
