@@ -327,8 +327,11 @@ def _article_tasks(articles: Iterable[Article | dict[str, Any]], problems: list[
                     yield Article.from_dict(item, order=n)
                 except Exception as exc:
                     problems.append(Problem(str(item.get("id", f"#{n}")), str(exc)))
-            else:
+            elif isinstance(item, Article):
                 yield replace(item, order=n) if item.order != n else item
+            else:
+                problems.append(Problem(f"#{n}", f"not an article: an Article or a dict was expected, "
+                                                 f"got {type(item).__name__}"))
 
     return _chunks(converted(), ARTICLES_PER_TASK)
 
