@@ -49,6 +49,7 @@ class Article:
 
         if "id" not in data or data["id"] in (None, ""):
             raise InputError("record has no id")
+        check_text_types(data)
         text = data.get("text")
         meta: dict[str, str] = {}
         if not text and data.get("html"):
@@ -64,6 +65,12 @@ class Article:
             url=_opt(url), published=_opt(published), group=default_group(source, url, str(data["id"])),
             order=order,
         )
+
+
+def check_text_types(data: dict[str, Any]) -> None:
+    """Raise :class:`InputError` if a record's ``text`` or ``html`` is there but not a string."""
+    if not isinstance(data.get("text") or "", str) or not isinstance(data.get("html") or "", str):
+        raise InputError("record's text or html is not a string")
 
 
 _SURROGATE = re.compile("[\ud800-\udfff]")

@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import IO, Any
 
-from .article import Article, default_group
+from .article import Article, check_text_types, default_group
 from .errors import InputError
 from .extraction import extract_html
 from .normalise import is_relative_time
@@ -390,8 +390,10 @@ def _record(rec: Any, fallback_id: str, on_problem: ProblemHandler) -> Article |
         return None
     if rec.get("id") in (None, ""):
         rec = {**rec, "id": fallback_id}
-    if not isinstance(rec.get("text") or "", str) or not isinstance(rec.get("html") or "", str):
-        on_problem(Problem(fallback_id, "record's text or html is not a string"))
+    try:
+        check_text_types(rec)
+    except InputError as exc:
+        on_problem(Problem(fallback_id, str(exc)))
         return None
     if not (rec.get("text") or "").strip() and not (rec.get("html") or "").strip():
         on_problem(Problem(fallback_id, "record has no text or html"))

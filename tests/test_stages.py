@@ -689,7 +689,7 @@ def test_rows_with_equal_keys_are_banded_once_with_the_same_pairs(seed: int, max
 def test_find_duplicates_reports_what_is_not_an_article_and_goes_on() -> None:
     text = story("reuters-4441")
     result = find_duplicates([{"id": "a", "text": text}, None, "a string", {"text": "no id"},
-                              Article("b", text), {"id": "c", "text": ""}])
+                              Article("b", text), {"id": "c", "text": ""}, {"id": "d", "text": ["a", "list"]}])
     assert sorted(result.assignments) == ["a", "b"]
     assert result.assignments["b"].canonical_id == "a"
     assert [(p.where, p.reason) for p in result.problems] == [
@@ -697,4 +697,5 @@ def test_find_duplicates_reports_what_is_not_an_article_and_goes_on() -> None:
         ("#2", "not an article: an Article or a dict was expected, got str"),
         ("#3", "record has no id"),
         ("c", "record 'c' has no text"),
+        ("d", "record's text or html is not a string"),
     ]
