@@ -112,11 +112,11 @@ def _walk(root: str, on_problem: ProblemHandler) -> Iterator[str]:
     """
     stack = [iter(_listing(root, "", on_problem))]  # no recursion: any depth of folders
     while stack:
-        for ident, is_dir in stack[-1]:
+        for rel, is_dir in stack[-1]:
             if is_dir:
-                stack.append(iter(_listing(root, ident, on_problem)))
+                stack.append(iter(_listing(root, rel, on_problem)))
                 break
-            yield ident
+            yield rel
         else:
             stack.pop()
 
