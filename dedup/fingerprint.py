@@ -35,13 +35,15 @@ _CACHED_POWERS = 1 << 20  # longest power tables kept between calls (4 MB each)
 _MAX_SHINGLES = 1 << 12  # shingles per block of the (permutations x shingles) array: 2 MB at 128, cache-sized
 
 
-@lru_cache(maxsize=4)
-def _powers(p: int, n: int) -> tuple[np.ndarray, np.ndarray]:
+def _power_tables(p: int, n: int) -> tuple[np.ndarray, np.ndarray]:
     """``p**k`` and ``p**-k`` modulo 2**32 for ``k < n``."""
     with np.errstate(over="ignore"):
         up = np.cumprod(np.full(n, p, dtype=np.uint32), dtype=np.uint32)
         down = np.cumprod(np.full(n, pow(p, -1, 1 << 32), dtype=np.uint32), dtype=np.uint32)
     return np.concatenate(([np.uint32(1)], up[:-1])), np.concatenate(([np.uint32(1)], down[:-1]))
+
+
+_cached_power_tables = lru_cache(maxsize=4)(_power_tables)
 
 
 def span_hashes(data: np.ndarray, starts: np.ndarray, ends: np.ndarray, p: int = _P) -> np.ndarray:
@@ -53,7 +55,7 @@ def span_hashes(data: np.ndarray, starts: np.ndarray, ends: np.ndarray, p: int =
     n = len(data)
     size = 1 << max(16, n.bit_length())  # tables grow by doubling: few distinct sizes, cached
     # up to 8 MB; a longer text's (one huge document) are made for it and freed after
-    up, down = _powers(p, size) if size <= _CACHED_POWERS else _powers.__wrapped__(p, size)
+    up, down = (_cached_power_tables if size <= _CACHED_POWERS else _power_tables)(p, size)
     with np.errstate(over="ignore"):
         prefix = np.zeros(n + 1, dtype=np.uint32)
         np.cumsum((data.astype(np.uint32) + np.uint32(1)) * up[:n], dtype=np.uint32, out=prefix[1:])

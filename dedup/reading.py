@@ -266,7 +266,6 @@ def _jsonl_file_batches(src: Source, on_problem: ProblemHandler) -> Iterator[Lin
     except OSError as exc:
         on_problem(Problem(src.ident, f"cannot read file ({exc.strerror or exc})"))
         return
-
     try:
         with raw:
             yield from _line_batches(_decoded_lines(raw, src.ident, on_problem), src.ident)

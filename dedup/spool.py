@@ -78,18 +78,20 @@ class SpoolReader:
         return {"path": self.path, "ends": self.ends, "_fd": None}
 
     def get(self, i: int) -> str:
-        if self._fd is None:
-            self._fd = os.open(self.path, os.O_RDONLY)
         start = int(self.ends[i - 1]) if i else 0
         end = int(self.ends[i])
-        return os.pread(self._fd, end - start, start).decode("utf-8")
+        return os.pread(self._descriptor(), end - start, start).decode("utf-8")
 
     def keep_open(self) -> None:
         """Open the file now, so that entries stay readable after the spool is closed
         (its file unlinked); the descriptor closes when this reader is collected."""
         if self._fd is None:
+            weakref.finalize(self, os.close, self._descriptor())
+
+    def _descriptor(self) -> int:
+        if self._fd is None:
             self._fd = os.open(self.path, os.O_RDONLY)
-            weakref.finalize(self, os.close, self._fd)
+        return self._fd
 
 
 def encode_all(texts: list[str]) -> tuple[bytes, np.ndarray]:

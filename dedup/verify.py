@@ -113,7 +113,8 @@ def _verify(
     if not blocks:
         return Verdict(False, 0.0, 0.0, 0.0, 0, 0, la, lb, "none", "no shared run of words")
     shared = sum(blk.size for blk in blocks)
-    credit, conflicts = _lead_gap(words_a[: blocks[0].a], words_b[: blocks[0].b])
+    lead_a, lead_b = slice(0, blocks[0].a), slice(0, blocks[0].b)
+    credit, conflicts = _lead_gap(words_a[lead_a], words_b[lead_b], ta[lead_a], tb[lead_b])
     shared += credit
     prev_a, prev_b = blocks[0].a + blocks[0].size, blocks[0].b + blocks[0].size
     for blk in blocks[1:]:
@@ -293,7 +294,14 @@ def _names_differ(xa: Sequence[str], xb: Sequence[str], *, caps: bool = True) ->
     return unmatched(names_a, names_b) and unmatched(names_b, names_a)
 
 
-def _lead_gap(xa: Sequence[str], xb: Sequence[str]) -> tuple[int, int]:
+def _spelling_variants(lower_a: Sequence[str], lower_b: Sequence[str]) -> bool:
+    """Two short runs of lower-cased words that are the same text spelt differently
+    (close overall, or equal but for the spacing)."""
+    sa, sb = " ".join(lower_a), " ".join(lower_b)
+    return fuzz.ratio(sa, sb) >= _SPELLING_RATIO or sa.replace(" ", "") == sb.replace(" ", "")
+
+
+def _lead_gap(xa: Sequence[str], xb: Sequence[str], lower_a: Sequence[str], lower_b: Sequence[str]) -> tuple[int, int]:
     """(credit, conflicts) for the gap before the first shared run.
 
     It holds headlines, datelines and leftover chrome, so numbers there (dates,
@@ -302,10 +310,8 @@ def _lead_gap(xa: Sequence[str], xb: Sequence[str]) -> tuple[int, int]:
     credit = 0
     if not xa or not xb:  # one text starts with the shared run: nothing to compare
         return credit, 0
-    if len(xa) <= _MAX_GAP and len(xb) <= _MAX_GAP:
-        sa, sb = " ".join(xa).lower(), " ".join(xb).lower()
-        if fuzz.ratio(sa, sb) >= _SPELLING_RATIO or sa.replace(" ", "") == sb.replace(" ", ""):
-            return min(len(xa), len(xb)), 0
+    if len(xa) <= _MAX_GAP and len(xb) <= _MAX_GAP and _spelling_variants(lower_a, lower_b):
+        return min(len(xa), len(xb)), 0
     # Headlines are often all capitals and rewritten: only names written in
     # mixed case (the first sentence's "Amoco Corp said" / "Texaco Inc said") count.
     if _names_differ(xa[-_MAX_LEAD_GAP:], xb[-_MAX_LEAD_GAP:], caps=False):
@@ -324,8 +330,7 @@ def _gap(xa: Sequence[str], xb: Sequence[str], lower_a: Sequence[str], lower_b: 
         return 0, int(bool(nums_a and nums_b) and not (nums_a <= nums_b or nums_b <= nums_a))
     if nums_a and nums_b and nums_a != nums_b:  # "May 11" / "May one", "1.5 billion" / "two billion"
         return 0, 1
-    sa, sb = " ".join(lower_a), " ".join(lower_b)
-    if fuzz.ratio(sa, sb) >= _SPELLING_RATIO or sa.replace(" ", "") == sb.replace(" ", ""):
+    if _spelling_variants(lower_a, lower_b):
         return min(len(xa), len(xb)), 0
     if _names_differ(xa, xb):
         return 0, 1
