@@ -53,8 +53,9 @@ def main() -> None:
     print(f"CPU: main {own.ru_utime + own.ru_stime:.1f} s, workers {workers.ru_utime + workers.ru_stime:.1f} s; "
           f"peak RSS of the main process {own.ru_maxrss // 1024} MB")
     if rounds:
+        verified = sum(count for label, count in rounds.items() if label != "screened out")
         print("pairs verified: " + ", ".join(f"{label} {count:,}" for label, count in rounds.items())
-              + f" ({sum(rounds.values()) / n:.2f} an article)")
+              + f" ({verified / n:.2f} verified an article)")
 
 
 def _count_verifications(rounds: dict[str, int]) -> None:
@@ -62,9 +63,13 @@ def _count_verifications(rounds: dict[str, int]) -> None:
     verify_pass = pipeline._pass_verify
     current = {"label": ""}
 
-    def counted(pairs: list[tuple[int, int]]) -> list[tuple[bool, float]]:
-        rounds[current["label"]] = rounds.get(current["label"], 0) + len(pairs)
-        return verify_pass(pairs)
+    def counted(task: tuple[Any, int, bool]) -> list[tuple[bool, float] | None]:
+        verdicts = verify_pass(task)
+        screened = sum(v is None for v in verdicts)
+        rounds[current["label"]] = rounds.get(current["label"], 0) + len(verdicts) - screened
+        if screened:
+            rounds["screened out"] = rounds.get("screened out", 0) + screened
+        return verdicts
 
     clustering = dedup.cluster.cluster
 

@@ -11,6 +11,13 @@ are candidates when all rows of at least one band agree). For a whole batch
 it is done at once with numpy (sort each band's keys, pair up equal runs),
 which is ~50x faster than inserting and querying one key at a time; the
 persistent index uses ``MinHashLSH`` itself, with its storage backends.
+
+LSH at a low threshold proposes many pairs that merely share a lead or a few
+phrases. Before verification, the batch run *screens* them: from the number of
+whole-text signature values two texts share, an upper confidence bound of the
+share of the shorter text's shingles that are in the longer
+(:func:`containment_bounds`); pairs far below what a copy shares
+(:func:`screen_floor`) are dropped unverified.
 """
 
 from __future__ import annotations
@@ -23,6 +30,8 @@ from datasketch import MinHashLSH
 
 from .config import Config
 
+SCREEN_CONFIDENCE = 0.999  # one-sided: a pair sharing more is screened out at most once in 1,000
+SKETCH_DTYPE = np.dtype("<u2")  # signature values kept for screening: their low 16 bits
 MAX_BUCKET = 500  # a band bucket larger than this pairs its members along a chain, not all with all
 
 
@@ -162,3 +171,55 @@ def candidate_pairs(full: Sequence[np.ndarray], lead: Sequence[np.ndarray], conf
     keys = np.hstack([band_keys(np.asarray(full), config.lsh_threshold, config.num_perm),
                       band_keys(np.asarray(lead), config.lead_lsh_threshold, config.num_perm)])
     return set(decode_pairs(pairs_from_keys(keys), n))
+
+
+def sketches(signatures: np.ndarray) -> bytes:
+    """The screening sketch of each signature (its values' low 16 bits), as bytes:
+    ``2 * num_perm`` per signature, in order. Unequal values agree by chance once in
+    65,536, which only makes the bound from :func:`containment_bounds` looser."""
+    return (np.asarray(signatures) & np.uint32(0xFFFF)).astype(SKETCH_DTYPE).tobytes()
+
+
+@lru_cache(maxsize=8)
+def jaccard_upper_bounds(num_perm: int) -> np.ndarray:
+    """``bounds[k]``: the upper :data:`SCREEN_CONFIDENCE` bound of the Jaccard similarity of
+    two sets whose signatures agree in ``k`` of ``num_perm`` values (Clopper-Pearson)."""
+    from scipy.special import betaincinv  # scipy comes with datasketch; imported when first needed
+
+    agree = np.arange(num_perm + 1, dtype=np.float64)
+    bounds: np.ndarray = np.ones(num_perm + 1)
+    bounds[:-1] = betaincinv(agree[:-1] + 1, num_perm - agree[:-1], SCREEN_CONFIDENCE)
+    return bounds
+
+
+def containment_bounds(agree: np.ndarray, sizes_a: np.ndarray, sizes_b: np.ndarray, num_perm: int) -> np.ndarray:
+    """Upper confidence bounds of the share of the smaller shingle set found in the larger,
+    for pairs of sets of ``sizes_a``/``sizes_b`` shingles whose signatures agree in ``agree``
+    of ``num_perm`` values: ``|A & B| = J * (|A| + |B|) / (1 + J)``, at the bound of ``J``.
+
+    >>> containment_bounds(np.array([128, 0, 40]), np.array([100, 100, 20]), np.array([100, 100, 600]), 128).round(2)
+    array([1. , 0.1, 1. ])
+    """
+    j = jaccard_upper_bounds(num_perm)[agree]
+    a, b = np.asarray(sizes_a, dtype=np.float64), np.asarray(sizes_b, dtype=np.float64)
+    shared = j * (a + b) / (1.0 + j)
+    bound: np.ndarray = np.minimum(shared / np.maximum(np.minimum(a, b), 1.0), 1.0)
+    return bound
+
+
+def screen_floor(config: Config) -> float:
+    """The containment bound below which a candidate pair is dropped unverified (0: none is).
+
+    A copy shares at least ``min(containment_threshold, overlap_threshold)`` of the shorter
+    text's words; of its shingles it shares less (a changed word breaks ``shingle_size`` of
+    them), hence the ``screen_fraction`` of it, lowered further for shingles over 3 words.
+    """
+    share = min(config.containment_threshold, config.overlap_threshold)
+    return config.screen_fraction * share * min(1.0, 3.0 / config.shingle_size)
+
+
+def shingle_counts(words: np.ndarray, shingle_size: int) -> np.ndarray:
+    """Shingles of texts of ``words`` words (a text shorter than a shingle is one; an empty text none)."""
+    words = np.asarray(words, dtype=np.int64)
+    counts: np.ndarray = np.where(words > 0, np.maximum(words - shingle_size + 1, 1), 0)
+    return counts

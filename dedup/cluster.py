@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 VerifyMany = Callable[[Any, str | None], None]
+CANDIDATES = "verifying"  # the label of the first round: the candidate pairs
 
 FULL_LINKAGE_LIMIT = 400  # components larger than this use the verified candidate edges only
 
@@ -106,7 +107,7 @@ def cluster(n: int, candidates: Any, verify_many: VerifyMany, verdicts: Verdicts
     ``keys`` (the article ids) break ties, so the result does not depend on
     the order of the input.
     """
-    verify_many(candidates, "verifying")
+    verify_many(candidates, CANDIDATES)
     comps = components(n, verdicts.matching_pairs())
     if any(2 < len(comp) <= FULL_LINKAGE_LIMIT for comp in comps):
         verify_many(((comp[x], comp[y]) for comp in comps if 2 < len(comp) <= FULL_LINKAGE_LIMIT

@@ -38,6 +38,15 @@ class Config:
         lsh_threshold: Jaccard threshold of the whole-text index (0.3). Low on
             purpose: recall is won here, precision in verification.
         lead_lsh_threshold: Jaccard threshold of the lead index (0.4).
+        screen_fraction: candidates that cannot be copies are dropped before
+            verification (0.6; 0 verifies every candidate). A pair is dropped when
+            its whole-text signatures show, at 99.9% confidence, that the shorter
+            text shares less than this fraction of the lower of
+            ``containment_threshold`` and ``overlap_threshold`` of its shingles
+            with the longer (0.36 with the defaults, scaled down for shingles
+            longer than 3 words). A copy shares a smaller share of its shingles
+            than of its words (an edited word breaks three shingles), but not
+            that much smaller: see README, "Screening".
 
     Verification (rapidfuzz, on word sequences)
         min_block: shortest run of words that counts as shared text (3); lone
@@ -87,6 +96,7 @@ class Config:
     seed: int = 1
     lsh_threshold: float = 0.3
     lead_lsh_threshold: float = 0.4
+    screen_fraction: float = 0.6
     min_block: int = 3
     containment_threshold: float = 0.7
     overlap_threshold: float = 0.6
@@ -112,6 +122,7 @@ class Config:
                      "overlap_threshold", "boilerplate_source_fraction", "link_fraction"):
             value = getattr(self, name)
             check(0.0 < value <= 1.0, f"{name} must be in (0, 1], got {value}")
+        check(0.0 <= self.screen_fraction <= 1.0, f"screen_fraction must be in [0, 1], got {self.screen_fraction}")
         check(self.min_block >= 1, "min_block must be at least 1")
         check(self.lead_slack >= 0, "lead_slack must not be negative")
         check(self.conflict_every >= 1, "conflict_every must be at least 1")

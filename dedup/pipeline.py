@@ -35,9 +35,17 @@ from scipy.sparse.csgraph import connected_components
 
 from .article import Article, parse_time
 from .boilerplate import BoilerplateSet, SegmentCounts, batch_keys, distinct_keys, group_id, strip_segments
-from .candidates import band_keys, pairs_from_keys
+from .candidates import (
+    SKETCH_DTYPE,
+    band_keys,
+    containment_bounds,
+    pairs_from_keys,
+    screen_floor,
+    shingle_counts,
+    sketches,
+)
 from .canonical import Candidate, choose
-from .cluster import Verdicts, cluster
+from .cluster import CANDIDATES, Verdicts, cluster
 from .config import Config
 from .document import Doc, segment_texts
 from .fingerprint import signature_batch
@@ -106,6 +114,7 @@ class Result:
     config: Config
     problems: list[Problem] = field(default_factory=list)
     pairs_checked: int = 0
+    pairs_screened: int = 0  # candidate pairs dropped unverified by screening (candidates.screen_floor)
     timings: dict[str, float] = field(default_factory=dict)  # seconds per stage
 
     @property
@@ -122,6 +131,7 @@ class Result:
             "multi_member_clusters": sum(1 for c in self.clusters if c.size > 1),
             "duplicates": self.duplicates,
             "pairs_checked": self.pairs_checked,
+            "pairs_screened": self.pairs_screened,
         }
 
     def canonical_of(self, article_id: str) -> str:
@@ -170,9 +180,10 @@ def _init_worker(state: dict[str, Any]) -> None:
 _ALONE = "\x01"  # marks, in the spool, a segment that is a paragraph of its own
 
 
-def _pass_fingerprint(task: tuple[int, list[str]]) -> tuple[np.ndarray, _Encoded, list[int], list[bytes]]:
+def _pass_fingerprint(task: tuple[int, list[str]]) -> tuple[np.ndarray, _Encoded, list[int], list[bytes], bytes]:
     """Strip boilerplate and fingerprint articles ``lo..``: band keys, cleaned texts, word counts,
-    and a digest of each cleaned text (equal texts, equal digests)."""
+    a digest of each cleaned text (equal texts, equal digests) and the screening sketches
+    (:func:`~dedup.candidates.sketches`) of their whole-text signatures."""
     lo, groups = task
     config: Config = _STATE["config"]
     rule: BoilerplateSet = _STATE["rule"]
@@ -204,14 +215,19 @@ def _pass_fingerprint(task: tuple[int, list[str]]) -> tuple[np.ndarray, _Encoded
         digests.append(hashlib.blake2b(blob[at:at + size], digest_size=8).digest())
         at += size
     if not texts:
-        return np.zeros((0, 0), dtype=np.uint32), (blob, sizes_), lengths, digests
+        return np.zeros((0, 0), dtype=np.uint32), (blob, sizes_), lengths, digests, b""
     fulls, leads = signature_batch(lowers, config.shingle_size, config.lead_tokens, config.num_perm, config.seed)
     keys = np.hstack([band_keys(fulls, config.lsh_threshold, config.num_perm),
                       band_keys(leads, config.lead_lsh_threshold, config.num_perm)])
-    return keys, (blob, sizes_), lengths, digests
+    return keys, (blob, sizes_), lengths, digests, sketches(fulls)
 
 
-def _pass_verify(pairs: list[tuple[int, int]]) -> list[tuple[bool, float]]:
+def _pass_verify(task: tuple[np.ndarray, int, bool]) -> list[tuple[bool, float] | None]:
+    """Verdicts of encoded pairs (``i * n + j``); with ``screen``, ``None`` for the pairs
+    that screening drops (:func:`_screened`) and are not verified."""
+    encoded, n, screen = task
+    i, j = np.divmod(encoded, n)
+    dropped = _screened(i, j).tolist() if screen else [False] * len(encoded)
     config: Config = _STATE["config"]
     reader: SpoolReader = _STATE["docs"]
     times: np.ndarray = _STATE["times"]
@@ -229,15 +245,37 @@ def _pass_verify(pairs: list[tuple[int, int]]) -> list[tuple[bool, float]]:
         return found
 
     windowed = config.window_seconds is not None
-    out = []
-    for i, j in pairs:
-        (a, la, head_a), (b, lb, head_b) = doc(i), doc(j)
+    out: list[tuple[bool, float] | None] = []
+    for x, y, drop in zip(i.tolist(), j.tolist(), dropped):
+        if drop:
+            out.append(None)
+            continue
+        (a, la, head_a), (b, lb, head_b) = doc(x), doc(y)
         if windowed:
-            v = verify_words(a, b, _time_at(times, i), _time_at(times, j), config, head_a, head_b, la, lb)
+            v = verify_words(a, b, _time_at(times, x), _time_at(times, y), config, head_a, head_b, la, lb)
         else:
             v = verify(a, b, config, head_a, head_b, la, lb)
         out.append((v.match, v.score))
     return out
+
+
+def _screened(i: np.ndarray, j: np.ndarray) -> np.ndarray:
+    """Which pairs ``(i[k], j[k])`` screening drops: those whose containment bound
+    (:func:`~dedup.candidates.containment_bounds`, from the sketches spooled by the
+    fingerprint pass) is below :func:`~dedup.candidates.screen_floor`."""
+    config: Config = _STATE["config"]
+    floor = screen_floor(config)
+    if floor <= 0 or not len(i):
+        return np.zeros(len(i), dtype=bool)
+    reader: SpoolReader = _STATE["sketches"]
+    shingles: np.ndarray = _STATE["shingles"]
+    rows = np.unique(np.concatenate([i, j]))
+    table = np.frombuffer(b"".join(map(reader.get_bytes, rows.tolist())), dtype=SKETCH_DTYPE)
+    table = table.reshape(len(rows), config.num_perm)
+    a, b = table[np.searchsorted(rows, i)], table[np.searchsorted(rows, j)]
+    agree = np.count_nonzero(a == b, axis=1)
+    dropped: np.ndarray = containment_bounds(agree, shingles[i], shingles[j], config.num_perm) < floor
+    return dropped
 
 
 def _doc_words(text: str) -> tuple[list[str], int]:
@@ -368,7 +406,7 @@ def run(tasks: Iterable[Unit | list[Article]], config: Config, *, jobs: int = 1,
         if on_problem is not None:
             on_problem(p)
 
-    seg_spool, doc_spool, meta_spool = Spool(), Spool(), Spool()
+    seg_spool, doc_spool, meta_spool, sketch_spool = Spool(), Spool(), Spool(), Spool()
     try:
         clock = time.perf_counter()
         timings: dict[str, float] = {}
@@ -432,10 +470,12 @@ def run(tasks: Iterable[Unit | list[Article]], config: Config, *, jobs: int = 1,
         digests: list[bytes] = []
         workers = _Workers(jobs, state)
         try:
-            for keys_chunk, texts, lens, digest in progress(workers.map(_pass_fingerprint, fp_tasks), "fingerprinting",
-                                                    (n + ARTICLES_PER_TASK - 1) // ARTICLES_PER_TASK):
+            fingerprinted = workers.map(_pass_fingerprint, fp_tasks)
+            for keys_chunk, texts, lens, digest, sketch in progress(
+                    fingerprinted, "fingerprinting", (n + ARTICLES_PER_TASK - 1) // ARTICLES_PER_TASK):
                 key_chunks.append(keys_chunk)
                 doc_spool.extend_encoded(*texts)
+                sketch_spool.extend_encoded(sketch, np.full(len(lens), 2 * config.num_perm, dtype=np.int64))
                 lengths.extend(lens)
                 digests.extend(digest)
         finally:
@@ -449,7 +489,9 @@ def run(tasks: Iterable[Unit | list[Article]], config: Config, *, jobs: int = 1,
         # Verification and clustering.
         times = np.array(published, dtype=np.float64)
         del published
-        state = {"config": config, "docs": doc_spool.reader(), "times": times}
+        shingles = shingle_counts(np.asarray(lengths), config.shingle_size)
+        state = {"config": config, "docs": doc_spool.reader(), "times": times,
+                 "sketches": sketch_spool.reader(), "shingles": shingles}
         workers = _Workers(jobs, state)
         try:
             same = _same_texts(digests) if config.window_seconds is None else None
@@ -465,6 +507,7 @@ def run(tasks: Iterable[Unit | list[Article]], config: Config, *, jobs: int = 1,
         seg_spool.close()
         doc_spool.close()
         meta_spool.close()
+        sketch_spool.close()
 
 
 def _timestamp(value: str | None) -> float:
@@ -538,8 +581,10 @@ def _cluster_and_report(articles: _Articles, encoded_pairs: np.ndarray, config: 
     by_text: dict[int, float] = {}  # verdicts of pairs of texts (encoded as in Verdicts), when same is given
     first = np.asarray(same, dtype=np.int64) if same is not None else None
     lengths = np.asarray(words, dtype=np.int64)
+    screened = 0
 
     def verify_many(todo: np.ndarray | Iterable[tuple[int, int]], label: str | None = None) -> None:
+        screen = label == CANDIDATES  # LSH candidates are screened; pairs of later rounds are all verified
         enc = _encode_pairs(todo, n)
         known = verdicts.values
         if known:  # later rounds repeat pairs
@@ -558,14 +603,17 @@ def _cluster_and_report(articles: _Articles, encoded_pairs: np.ndarray, config: 
             store = by_text
         work = _local_order(work, n)
         chunks = [work[k:k + PAIRS_PER_TASK] for k in range(0, len(work), PAIRS_PER_TASK)]
-        results = workers.map(_pass_verify, (list(zip(*np.divmod(c, n))) for c in chunks))
+        results = workers.map(_pass_verify, ((c, n, screen) for c in chunks))
         if label:
             results = iter(progress(results, label, len(chunks)))
+        nonlocal screened
         for chunk, outs in zip(chunks, results):
-            store.update(zip(chunk.tolist(), map(Verdicts.encode, outs)))
+            store.update((k, Verdicts.encode(v)) for k, v in zip(chunk.tolist(), outs) if v is not None)
+            screened += outs.count(None)
         if first is not None:
-            found = np.array([by_text[k] for k in texts.tolist()], dtype=np.float64)
-            known.update(zip(enc.tolist(), found[inverse].tolist()))
+            found = np.array([by_text.get(k, np.nan) for k in texts.tolist()], dtype=np.float64)[inverse]
+            verified = ~np.isnan(found)  # screened-out pairs have no verdict
+            known.update(zip(enc[verified].tolist(), found[verified].tolist()))
 
     groups = cluster(n, encoded_pairs, verify_many, verdicts, ids, config.link_fraction)
     by_text.clear()
@@ -596,7 +644,7 @@ def _cluster_and_report(articles: _Articles, encoded_pairs: np.ndarray, config: 
     for k, ident in enumerate(ids):
         c = canonical_of[k]
         assignments[ident] = Assignment(ident, number_of[k], ids[c], k == c, similarity[k])
-    return Result(clusters, assignments, _SpooledItems(articles, index), config, problems, checked)
+    return Result(clusters, assignments, _SpooledItems(articles, index), config, problems, checked, screened)
 
 
 def _encode_pairs(pairs: np.ndarray | Iterable[tuple[int, int]], n: int) -> np.ndarray:

@@ -78,9 +78,12 @@ class SpoolReader:
         return {"path": self.path, "ends": self.ends, "_fd": None}
 
     def get(self, i: int) -> str:
+        return self.get_bytes(i).decode("utf-8")
+
+    def get_bytes(self, i: int) -> bytes:
         start = int(self.ends[i - 1]) if i else 0
         end = int(self.ends[i])
-        return os.pread(self._descriptor(), end - start, start).decode("utf-8")
+        return os.pread(self._descriptor(), end - start, start)
 
     def keep_open(self) -> None:
         """Open the file now, so that entries stay readable after the spool is closed

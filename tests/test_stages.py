@@ -16,7 +16,7 @@ from datasketch import MinHash, MinHashLSH
 
 from dedup import Article, Config
 from dedup.boilerplate import BoilerplateStats, strip
-from dedup.candidates import candidate_pairs
+from dedup.candidates import candidate_pairs, containment_bounds, screen_floor, sketches
 from dedup.canonical import Candidate, choose
 from dedup.cluster import Verdicts, cluster, components
 from dedup.document import Doc, Prepared, prepare
@@ -346,6 +346,77 @@ def test_candidates_are_datasketch_lsh_candidates(threshold: float) -> None:
                 if i != j}
     assert candidate_pairs(sigs, sigs, config) == expected
     assert expected  # the variants do collide
+
+
+
+def test_containment_bound_holds_for_at_least_999_pairs_in_1000() -> None:
+    """The screening bound is an upper confidence bound: over many pairs of sets with known
+    containment, it falls below the true value about once in 1,000 (never more than 5 in 2,000)."""
+    rng = np.random.default_rng(7)
+    below = 0
+    trials = 2000
+    for k in range(trials):
+        small, large = int(rng.integers(20, 400)), int(rng.integers(400, 1200))
+        contained = float(rng.uniform(0.2, 0.9))
+        shared = int(small * contained)
+        pool = rng.choice(1 << 31, size=small + large, replace=False).astype(np.uint32)
+        a = pool[:small]
+        b = np.concatenate((a[:shared], pool[small:small + large - shared]))
+        sig_a, sig_b = minhash(a, CONFIG.num_perm, k), minhash(b, CONFIG.num_perm, k)
+        agree = np.frombuffer(sketches(sig_a), np.uint16) == np.frombuffer(sketches(sig_b), np.uint16)
+        bound = containment_bounds(np.array([agree.sum()]), np.array([small]), np.array([large]), CONFIG.num_perm)
+        below += int(bound[0] < shared / small)
+    assert below <= 5
+
+
+def test_containment_bound_of_copies_and_strangers() -> None:
+    agree = np.array([128, 64, 0])
+    bound = containment_bounds(agree, np.array([300, 300, 300]), np.array([300, 300, 300]), 128)
+    assert bound[0] == 1.0
+    assert 0.6 < bound[1] < 1.0
+    assert bound[2] < 0.15 < screen_floor(CONFIG)
+    # An excerpt: few values agree with a long story, yet its whole text may be in it.
+    assert containment_bounds(np.array([6]), np.array([40]), np.array([600]), 128)[0] > 0.9
+
+
+def test_screen_floor_follows_the_verification_thresholds() -> None:
+    assert screen_floor(CONFIG) == pytest.approx(0.36)
+    assert screen_floor(CONFIG.replace(containment_threshold=0.4)) == pytest.approx(0.24)
+    assert screen_floor(CONFIG.replace(shingle_size=5)) == pytest.approx(0.36 * 3 / 5)
+    assert screen_floor(CONFIG.replace(screen_fraction=0.0)) == 0.0
+
+
+def _shared_lead_corpus() -> list[dict[str, str]]:
+    """Each stored story with its copies (chrome, a truncated excerpt) and, as hard
+    negatives, pages that open with its lead and go on with something else (sentences
+    of all the stories, shuffled)."""
+    rng = random.Random(3)
+    sentences = [s for key in sorted(STORIES) for p in paragraphs(STORIES[key]["text"])[1:] for s in p.split(". ")]
+    out = []
+    for key in sorted(STORIES):
+        paras = paragraphs(STORIES[key]["text"])
+        other = [". ".join(rng.sample(sentences, 3)) for _ in range(6)]
+        title = STORIES[key]["title"]
+        out += [
+            {"id": f"wire/{key}", "text": story(key)},
+            {"id": f"ledger/{key}", "text": "Daily Ledger\n" + story(key) + "\nShare this story"},
+            {"id": f"digest/{key}", "text": title + "\n" + "\n".join(paras[:2]) + "\nRead more"},
+            {"id": f"gazette/{key}", "text": title + "\n" + paras[0] + "\n" + "\n".join(other)},
+        ]
+    return out
+
+
+def test_screening_drops_candidates_but_no_copy() -> None:
+    articles = _shared_lead_corpus()
+    screened = find_duplicates(articles)
+    unscreened = find_duplicates(articles, CONFIG.replace(screen_fraction=0.0))
+    assert screened.assignments == unscreened.assignments
+    assert screened.pairs_screened > 0 and unscreened.pairs_screened == 0
+    assert screened.pairs_checked < unscreened.pairs_checked
+    for key in STORIES:  # one cluster per story: its copies, not the page that only shares its lead
+        canonical = screened.canonical_of(f"wire/{key}")
+        assert screened.canonical_of(f"ledger/{key}") == screened.canonical_of(f"digest/{key}") == canonical
+        assert screened.canonical_of(f"gazette/{key}") != canonical
 
 
 # ---------------------------------------------------------------- verify
