@@ -14,7 +14,7 @@ import numpy as np
 
 from .article import Article
 from .boilerplate import BoilerplateStats, strip
-from .candidates import band_keys
+from .candidates import band_keys, containment_bounds, screen_floor, shingle_counts, sketches
 from .config import Config
 from .document import Doc, prepare
 from .fingerprint import estimate_jaccard, signatures
@@ -34,6 +34,13 @@ class Explanation:
     lead_jaccard: float
     candidate: bool
     verdict: Verdict
+    bound: float = 1.0  # screening: upper bound of the shorter text's shingles found in the longer
+    floor: float = 0.0  # screening drops a candidate pair whose bound is below this
+
+    @property
+    def screened(self) -> bool:
+        """Whether a batch run drops this pair, as a candidate, before verification."""
+        return self.bound < self.floor
 
     def lines(self) -> list[str]:
         v = self.verdict
@@ -46,6 +53,8 @@ class Explanation:
         out.append("")
         out.append(f"MinHash estimate: whole-text Jaccard {self.jaccard:.2f}, lead Jaccard {self.lead_jaccard:.2f}"
                    f" -> {'a' if self.candidate else 'not a'} candidate pair in the LSH index")
+        out.append(f"Screening: at most {self.bound:.0%} of the shorter text's shingles are in the longer (99.9%)"
+                   + (f", under {self.floor:.0%}: dropped unverified" if self.screened else ""))
         out.append(f"Verification: containment {v.containment:.3f} ({v.shared} shared words), "
                    f"overlap {v.overlap:.3f}, conflicts {v.conflicts}, "
                    f"shared text starts at word {v.start_a} of A and {v.start_b} of B")
@@ -53,6 +62,8 @@ class Explanation:
         verdict = "SAME STORY" if v.match else "DIFFERENT"
         if v.match and not self.candidate:
             verdict += " (but the LSH index would not have proposed this pair)"
+        elif v.match and self.screened:
+            verdict += " (but screening would have dropped this pair)"
         out.append(f"Verdict: {verdict}")
         for tag, doc in (("A", self.doc_a), ("B", self.doc_b)):
             if doc.removed:
@@ -78,4 +89,8 @@ def explain(a: Article, b: Article, config: Config | None = None,
                       band_keys(np.array([la, lb]), config.lead_lsh_threshold, config.num_perm)])
     candidate = bool(np.any(keys[0] == keys[1]))
     verdict = verify_pair(doc_a, doc_b, a.published_at, b.published_at, config)
-    return Explanation(a, b, doc_a, doc_b, estimate_jaccard(fa, fb), estimate_jaccard(la, lb), candidate, verdict)
+    agree = np.count_nonzero(np.frombuffer(sketches(fa), np.uint16) == np.frombuffer(sketches(fb), np.uint16))
+    sizes = shingle_counts(np.array([len(doc_a.tokens), len(doc_b.tokens)]), config.shingle_size)
+    bound = float(containment_bounds(np.array([agree]), sizes[:1], sizes[1:], config.num_perm)[0])
+    return Explanation(a, b, doc_a, doc_b, estimate_jaccard(fa, fb), estimate_jaccard(la, lb), candidate, verdict,
+                       bound, screen_floor(config))

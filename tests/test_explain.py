@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from click.testing import CliRunner, Result
@@ -61,3 +62,20 @@ def test_explain_library_figures_are_those_of_verification() -> None:
     assert e.verdict.match and e.verdict.measure == "containment"
     assert e.verdict.containment == 1.0 and e.jaccard > 0.5
     assert str(e).splitlines()[0] == "A: a"
+
+
+def test_explain_says_whether_screening_drops_the_pair() -> None:
+    copies = explain(Article(id="a", text=_story(0)), Article(id="b", text="Daily Ledger\n" + _story(0)))
+    assert copies.verdict.match and not copies.screened
+    assert copies.bound == 1.0 and "Screening: at most 100%" in str(copies)
+    strangers = explain(Article(id="a", text=_story(0)), Article(id="b", text=_story(1)))
+    assert not strangers.verdict.match and strangers.screened
+    assert strangers.bound < strangers.floor == 0.36
+    assert ": dropped unverified" in str(strangers)
+
+
+def _story(k: int) -> str:
+    """The k-th stored Reuters story (tests/data)."""
+    line = (Path(__file__).resolve().parent / "data" / "reuters-stories.jsonl").read_text("utf-8").splitlines()[k]
+    record = json.loads(line)
+    return f"{record['title']}\n\n{record['text']}"
