@@ -26,7 +26,6 @@ from collections.abc import Sequence
 from functools import lru_cache
 
 import numpy as np
-from datasketch import MinHashLSH
 
 from .config import Config
 
@@ -38,6 +37,8 @@ MAX_BUCKET = 500  # a band bucket larger than this pairs its members along a cha
 @lru_cache(maxsize=16)
 def bands(threshold: float, num_perm: int) -> tuple[int, int]:
     """``(b, r)``: the bands and rows per band datasketch picks for a threshold."""
+    from datasketch import MinHashLSH  # imported when first needed (it imports scipy, ~0.5 s)
+
     lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
     return int(lsh.b), int(lsh.r)
 

@@ -13,9 +13,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import numpy as np
-from datasketch import LeanMinHash, MinHash
+
+if TYPE_CHECKING:
+    from datasketch import LeanMinHash
+
+# datasketch (and the scipy it imports, ~0.5 s) is imported where it is used, so that
+# `dedup --help` and commands that do not fingerprint start at once.
 
 HASH_SCHEME = "affine32"
 _MAX32 = np.uint32(0xFFFFFFFF)
@@ -24,6 +30,8 @@ _MAX32 = np.uint32(0xFFFFFFFF)
 @lru_cache(maxsize=8)
 def permutations(num_perm: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """datasketch's affine32 permutation parameters ``(a, b)`` for a seed."""
+    from datasketch import MinHash
+
     perm = MinHash(num_perm=num_perm, seed=seed, scheme=HASH_SCHEME).permutations
     return perm[0].astype(np.uint32), perm[1].astype(np.uint32)
 
@@ -224,6 +232,8 @@ def signatures(tokens: Sequence[str], shingle_size: int, lead_tokens: int, num_p
 
 def to_minhash(signature: np.ndarray, seed: int = 1) -> LeanMinHash:
     """A datasketch ``LeanMinHash`` holding a signature from this module."""
+    from datasketch import LeanMinHash
+
     return LeanMinHash(seed=seed, hashvalues=signature, scheme=HASH_SCHEME)
 
 

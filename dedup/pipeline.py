@@ -30,15 +30,15 @@ from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
 import numpy as np
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
 
 from .article import Article, parse_time
 from .boilerplate import BoilerplateSet, SegmentCounts, batch_keys, distinct_keys, group_id, strip_segments
 from .candidates import (
     SKETCH_DTYPE,
     band_keys,
+    bands,
     containment_bounds,
+    jaccard_upper_bounds,
     pairs_from_keys,
     screen_floor,
     shingle_counts,
@@ -48,7 +48,7 @@ from .canonical import Candidate, choose
 from .cluster import CANDIDATES, Verdicts, cluster
 from .config import Config
 from .document import Doc, segment_texts
-from .fingerprint import signature_batch
+from .fingerprint import permutations, signature_batch
 from .reading import Problem, Unit, load_unit
 from .spool import Spool, SpoolReader, encode_all
 from .verify import Verdict, verify
@@ -346,6 +346,15 @@ class _Workers:
             self.executor.shutdown(wait=True, cancel_futures=True)
 
 
+def _warm(config: Config) -> None:
+    """Fill the caches the workers' passes use (LSH bands, MinHash permutations, screening bounds),
+    importing datasketch and scipy once, here, rather than in every forked worker."""
+    bands(config.lsh_threshold, config.num_perm)
+    bands(config.lead_lsh_threshold, config.num_perm)
+    permutations(config.num_perm, config.seed)
+    jaccard_upper_bounds(config.num_perm)
+
+
 def _chunks(items: Iterable[T], size: int) -> Iterator[list[T]]:
     batch: list[T] = []
     for item in items:
@@ -462,6 +471,7 @@ def run(tasks: Iterable[Unit | list[Article]], config: Config, *, jobs: int = 1,
         lap("read")
         # Pass 2: strip boilerplate, fingerprint.
         rule = counts.rule(config)
+        _warm(config)
         del counts
         state = {"config": config, "rule": rule, "segments": seg_spool.reader()}
         fp_tasks = ((lo, groups[lo:lo + ARTICLES_PER_TASK]) for lo in range(0, n, ARTICLES_PER_TASK))
@@ -662,6 +672,9 @@ def _local_order(encoded: np.ndarray, n: int) -> np.ndarray:
     chunk reads each article from the spool about once, not once per pair."""
     if len(encoded) < 2:
         return encoded
+    from scipy.sparse import coo_matrix  # imported when first needed: the CLI starts faster
+    from scipy.sparse.csgraph import connected_components
+
     i, j = np.divmod(encoded, n)
     _, labels = connected_components(coo_matrix((np.ones(len(i), dtype=np.int8), (i, j)), shape=(n, n)),
                                      directed=False)
