@@ -13,6 +13,8 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 VerifyMany = Callable[[Any, str | None], None]
 CANDIDATES = "verifying"  # the label of the first round: the candidate pairs
 
@@ -28,24 +30,27 @@ class Group:
     mean_similarity: float
 
 
+def component_labels(n: int, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+    """The connected component of each of ``n`` nodes, given the edges ``(i[k], j[k])`` (scipy)."""
+    from scipy.sparse import coo_matrix  # imported when first needed: the CLI starts faster
+    from scipy.sparse.csgraph import connected_components
+
+    graph = coo_matrix((np.ones(len(i), dtype=np.int8), (i, j)), shape=(n, n))
+    labels: np.ndarray = connected_components(graph, directed=False)[1]
+    return labels
+
+
 def components(n: int, edges: Iterable[tuple[int, int]]) -> list[list[int]]:
-    """Connected components (union-find) of ``n`` nodes, each sorted."""
-    parent = list(range(n))
+    """Connected components of ``n`` nodes, each sorted, in order of their first node.
 
-    def find(x: int) -> int:
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    for a, b in edges:
-        ra, rb = find(a), find(b)
-        if ra != rb:
-            parent[max(ra, rb)] = min(ra, rb)
-    out: dict[int, list[int]] = {}
-    for i in range(n):
-        out.setdefault(find(i), []).append(i)
-    return list(out.values())
+    >>> components(5, [(3, 4), (1, 0)])
+    [[0, 1], [2], [3, 4]]
+    """
+    ends = np.fromiter((x for edge in edges for x in edge), dtype=np.int64).reshape(-1, 2)
+    labels = component_labels(n, ends[:, 0], ends[:, 1])
+    members = np.argsort(labels, kind="stable")  # grouped by component, each in node order
+    groups = np.split(members, np.flatnonzero(np.diff(labels[members])) + 1) if n else []
+    return sorted((g.tolist() for g in groups), key=lambda g: g[0])
 
 
 class Verdicts:

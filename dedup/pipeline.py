@@ -45,7 +45,7 @@ from .candidates import (
     sketches,
 )
 from .canonical import Candidate, choose
-from .cluster import CANDIDATES, Verdicts, cluster
+from .cluster import CANDIDATES, Verdicts, cluster, component_labels
 from .config import Config
 from .document import Doc, segment_texts
 from .fingerprint import permutations, signature_batch
@@ -672,12 +672,8 @@ def _local_order(encoded: np.ndarray, n: int) -> np.ndarray:
     chunk reads each article from the spool about once, not once per pair."""
     if len(encoded) < 2:
         return encoded
-    from scipy.sparse import coo_matrix  # imported when first needed: the CLI starts faster
-    from scipy.sparse.csgraph import connected_components
-
     i, j = np.divmod(encoded, n)
-    _, labels = connected_components(coo_matrix((np.ones(len(i), dtype=np.int8), (i, j)), shape=(n, n)),
-                                     directed=False)
+    labels = component_labels(n, i, j)
     ordered: np.ndarray = encoded[np.lexsort((encoded, labels[i]))]
     return ordered
 
