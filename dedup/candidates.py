@@ -140,11 +140,21 @@ def pairs_from_keys(keys: np.ndarray | list[np.ndarray]) -> np.ndarray:
     # Pairs of representatives stand for all pairs of their groups' rows.
     a, b = np.divmod(pairs, n)
     single = (group_size[group[a]] == 1) & (group_size[group[b]] == 1)
-    for x, y in zip(a[~single].tolist(), b[~single].tolist()):
-        xs, ys = members(int(group[x])).astype(np.int64), members(int(group[y])).astype(np.int64)
-        lo, hi = np.minimum.outer(xs, ys).ravel(), np.maximum.outer(xs, ys).ravel()
-        rows_found.append(lo * n + hi)
+    rows_found.append(_expand(group[a[~single]], group[b[~single]], by_group, group_start, n))
     return np.unique(np.concatenate([pairs[single], *rows_found]))
+
+
+def _expand(ga: np.ndarray, gb: np.ndarray, by_group: np.ndarray, group_start: np.ndarray, n: int) -> np.ndarray:
+    """Encoded pairs of every row of group ``ga[k]`` with every row of group ``gb[k]``, for all ``k``
+    at once (``by_group[group_start[g]:group_start[g + 1]]`` are the rows of group ``g``)."""
+    size_a, size_b = np.diff(group_start)[ga], np.diff(group_start)[gb]
+    counts = size_a * size_b
+    which = np.repeat(np.arange(len(ga)), counts)  # the group pair of each row pair
+    within = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
+    rows_a = by_group[group_start[ga[which]] + within // size_b[which]].astype(np.int64)
+    rows_b = by_group[group_start[gb[which]] + within % size_b[which]].astype(np.int64)
+    encoded: np.ndarray = np.minimum(rows_a, rows_b) * n + np.maximum(rows_a, rows_b)
+    return encoded
 
 
 def _row_digests(block: np.ndarray) -> np.ndarray:
