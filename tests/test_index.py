@@ -437,6 +437,22 @@ def test_opening_with_other_settings_is_an_error(location: str) -> None:
         assert index.config == Config(shingle_size=4)
 
 
+def test_an_index_from_before_a_setting_existed_opens_with_its_default(tmp_path: Path) -> None:
+    """Settings added later (screen_fraction) are not in older headers: the default stands in."""
+    path = tmp_path / "index.db"
+    Index.open(path).close()
+    conn = sqlite3.connect(path)
+    header = json.loads(conn.execute("SELECT value FROM header").fetchone()[0])
+    del header["config"]["screen_fraction"]
+    conn.execute("UPDATE header SET value = ?", (json.dumps(header),))
+    conn.commit()
+    conn.close()
+    with Index.open(path, Config()) as index:
+        assert index.config == Config()
+    with pytest.raises(IndexFormatError, match=r"screen_fraction=0\.6 \(asked for 0\.5\)"):
+        Index.open(path, Config(screen_fraction=0.5))
+
+
 def test_a_newer_format_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "index.db"
     Index.open(path).close()

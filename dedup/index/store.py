@@ -114,8 +114,12 @@ def check_header(stored: Header, wanted: Header, where: str) -> None:
     if (stored.hash_scheme, stored.band_hash) != (wanted.hash_scheme, wanted.band_hash):
         raise IndexFormatError(f"{where}: the index was hashed with {stored.hash_scheme}/{stored.band_hash}, "
                                f"this dedup uses {wanted.hash_scheme}/{wanted.band_hash}; rebuild the index")
-    diffs = [f"{key}={stored.config.get(key)!r} (asked for {value!r})"
-             for key, value in wanted.config.items() if stored.config.get(key) != value]
+    # A setting added after the index was built is not in its header: its default stands in
+    # (Config.from_dict, which opens an index with its own settings, does the same).
+    defaults = Config().to_dict()
+    built = {**defaults, **stored.config}
+    diffs = [f"{key}={built.get(key)!r} (asked for {value!r})"
+             for key, value in wanted.config.items() if built.get(key) != value]
     diffs += [f"{key} (unknown here)" for key in stored.config if key not in wanted.config]
     if diffs:
         raise IndexFormatError(f"{where}: the index was built with other settings: {', '.join(diffs)}. "
