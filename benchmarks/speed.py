@@ -11,6 +11,7 @@ against the corpus's truth.jsonl with the kit's ``score.py`` and prints a table.
     python benchmarks/speed.py --input both --jobs 2   # folder and JSON Lines on stdin
     python benchmarks/speed.py --million --input jsonl # 1,000,000 articles, JSON Lines only
     python benchmarks/speed.py --json                  # machine-readable
+    python benchmarks/speed.py --pipelines dedup,baseline,rensa   # and a Rust peer (pip install rensa)
 
 Corpora are cached under ``--work`` (default: a folder in the temp directory)
 and reused when complete.  The million corpus (JSON Lines only, about 4 GB)
@@ -61,6 +62,7 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 BASELINE = HERE / "baseline_datasketch.py"
+PEERS = {"baseline": BASELINE, "rensa": HERE / "baseline_rensa.py"}  # rensa: optional, pip install rensa
 DEFAULT_BENCH = Path(os.environ.get("DEDUP_BENCH", "/work/shared/bench"))
 DEFAULT_WORK = Path(tempfile.gettempdir()) / "dedup-speed"
 GNU_TIME = Path("/usr/bin/time")
@@ -412,7 +414,7 @@ def commands(pipeline: str, source: str, corpus: Corpus, out: Path,
         if args.jobs:
             cmd += ["--jobs", str(args.jobs)]
         return cmd, stdin
-    return [sys.executable, str(BASELINE), where, "--output", str(out)], stdin
+    return [sys.executable, str(PEERS[pipeline]), where, "--output", str(out)], stdin
 
 
 def run_all(args: argparse.Namespace, corpus: Corpus, score: ModuleType, log: Any) -> list[dict[str, Any]]:
@@ -470,13 +472,15 @@ def ratios(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     out = []
     for source in dict.fromkeys(r["input"] for r in rows):
         by = {r["pipeline"]: r for r in rows if r["input"] == source and "error" not in r}
-        if "dedup" in by and "baseline" in by:
-            d, b = by["dedup"], by["baseline"]
-            rss = round(d["max_rss_kb"] / b["max_rss_kb"], 3) if d["max_rss_kb"] and b["max_rss_kb"] else None
-            cpu_d, cpu_b = cpu_seconds(d), cpu_seconds(b)
-            out.append({"input": source, "throughput_dedup_over_baseline": round(b["seconds"] / d["seconds"], 3),
-                        "cpu_dedup_over_baseline": round(cpu_d / cpu_b, 3) if cpu_d and cpu_b else None,
-                        "peak_rss_dedup_over_baseline": rss})
+        for peer in PEERS:
+            if "dedup" in by and peer in by:
+                d, b = by["dedup"], by[peer]
+                rss = round(d["max_rss_kb"] / b["max_rss_kb"], 3) if d["max_rss_kb"] and b["max_rss_kb"] else None
+                cpu_d, cpu_b = cpu_seconds(d), cpu_seconds(b)
+                out.append({"input": source, "peer": peer,
+                            "throughput_dedup_over_baseline": round(b["seconds"] / d["seconds"], 3),
+                            "cpu_dedup_over_baseline": round(cpu_d / cpu_b, 3) if cpu_d and cpu_b else None,
+                            "peak_rss_dedup_over_baseline": rss})
     return out
 
 
@@ -506,11 +510,12 @@ def report_text(result: dict[str, Any]) -> str:
              f"memory by {result['memory_method']}; dedup at {result.get('dedup_revision') or 'unknown revision'}",
              "", table(result["runs"]), ""]
     for q in result["ratios"]:
-        line = f"throughput dedup/baseline ({q['input']}): {q['throughput_dedup_over_baseline']:.2f}x"
+        peer = q["peer"]
+        line = f"throughput dedup/{peer} ({q['input']}): {q['throughput_dedup_over_baseline']:.2f}x"
         if q["cpu_dedup_over_baseline"]:
-            line += f"   CPU time dedup/baseline: {q['cpu_dedup_over_baseline']:.2f}x"
+            line += f"   CPU time dedup/{peer}: {q['cpu_dedup_over_baseline']:.2f}x"
         if q["peak_rss_dedup_over_baseline"]:
-            line += f"   peak RSS dedup/baseline: {q['peak_rss_dedup_over_baseline']:.2f}x"
+            line += f"   peak RSS dedup/{peer}: {q['peak_rss_dedup_over_baseline']:.2f}x"
         parts.append(line)
     parts += ["", "peak RSS: largest single process (ru_maxrss); tree RSS: summed VmRSS of the process tree, "
               f"sampled every {result['sample_ms']:g} ms (shared pages counted per process); CPU s: user + system "
@@ -553,7 +558,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--input", choices=["folder", "jsonl", "both"], default=None,
                     help="dedup and the baseline read the folder of files, corpus.jsonl on stdin, or each in turn "
                          "(default folder; jsonl for --million, which has no files)")
-    ap.add_argument("--pipelines", default="dedup,baseline", help="comma-separated: dedup, baseline")
+    ap.add_argument("--pipelines", default="dedup,baseline",
+                    help="comma-separated: dedup, baseline (datasketch), rensa (needs pip install rensa)")
     ap.add_argument("--jobs", type=int, default=None, help="passed to dedup scan --jobs")
     ap.add_argument("--dedup", default=None, metavar="PATH", help="the dedup command (default: the one beside python)")
     ap.add_argument("--repeat", type=int, default=1, help="runs per pipeline; the fastest is reported")
@@ -562,8 +568,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--json", action="store_true", help="print the results as JSON")
     args = ap.parse_args(argv)
     args.pipelines = [p.strip() for p in args.pipelines.split(",") if p.strip()]
-    if not args.pipelines or set(args.pipelines) - {"dedup", "baseline"}:
-        ap.error("--pipelines takes dedup, baseline or both, comma-separated")
+    if not args.pipelines or set(args.pipelines) - {"dedup", *PEERS}:
+        ap.error("--pipelines takes dedup, baseline and rensa, comma-separated")
+    if "rensa" in args.pipelines and importlib.util.find_spec("rensa") is None:
+        ap.error("the rensa peer needs rensa: pip install rensa")
     if args.repeat < 1:
         ap.error("--repeat must be at least 1")
     if args.million and args.input in ("folder", "both"):
