@@ -419,6 +419,16 @@ def test_screening_drops_candidates_but_no_copy() -> None:
         assert screened.canonical_of(f"gazette/{key}") != canonical
 
 
+
+@pytest.mark.parametrize("config", [CONFIG, CONFIG.replace(num_perm=256, shingle_size=4), CONFIG.replace(num_perm=96)])
+def test_screening_is_the_same_in_worker_processes(config: Config) -> None:
+    articles = _shared_lead_corpus()
+    one, two = find_duplicates(articles, config), find_duplicates(articles, config, jobs=2)
+    assert one.assignments == two.assignments
+    assert one.pairs_screened == two.pairs_screened > 0
+    assert one.pairs_checked == two.pairs_checked
+
+
 # ---------------------------------------------------------------- verify
 
 def test_truncated_copy_is_contained() -> None:
