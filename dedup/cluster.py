@@ -17,6 +17,7 @@ import numpy as np
 
 VerifyMany = Callable[[Any, str | None], None]
 CANDIDATES = "verifying"  # the label of the first round: the candidate pairs
+LINKING = "linking"  # the label of the second: every pair inside a component of verified pairs
 
 FULL_LINKAGE_LIMIT = 400  # components larger than this use the verified candidate edges only
 
@@ -116,7 +117,7 @@ def cluster(n: int, candidates: Any, verify_many: VerifyMany, verdicts: Verdicts
     comps = components(n, verdicts.matching_pairs())
     if any(2 < len(comp) <= FULL_LINKAGE_LIMIT for comp in comps):
         verify_many(((comp[x], comp[y]) for comp in comps if 2 < len(comp) <= FULL_LINKAGE_LIMIT
-                     for x in range(len(comp)) for y in range(x + 1, len(comp))), "linking")
+                     for x in range(len(comp)) for y in range(x + 1, len(comp))), LINKING)
     score = verdicts.match_score
     groups: list[Group] = []
     for comp in comps:

@@ -38,8 +38,9 @@ class Config:
         lsh_threshold: Jaccard threshold of the whole-text index (0.3). Low on
             purpose: recall is won here, precision in verification.
         lead_lsh_threshold: Jaccard threshold of the lead index (0.4).
-        screen_fraction: candidates that cannot be copies are dropped before
-            verification (0.6; 0 verifies every candidate). A pair is dropped when
+        screen_fraction: candidates (and pairs inside a component, verified for
+            clustering) that cannot be copies are dropped before verification
+            (0.6; 0 verifies every candidate). A pair is dropped when
             its whole-text signatures show, at 99.9% confidence, that the shorter
             text shares less than this fraction of the lower of
             ``containment_threshold`` and ``overlap_threshold`` of its shingles

@@ -45,7 +45,7 @@ from .candidates import (
     sketches,
 )
 from .canonical import Candidate, choose
-from .cluster import CANDIDATES, Verdicts, cluster, component_labels
+from .cluster import CANDIDATES, LINKING, Verdicts, cluster, component_labels
 from .config import Config
 from .document import Doc, segment_texts
 from .fingerprint import permutations, signature_batch
@@ -594,7 +594,9 @@ def _cluster_and_report(articles: _Articles, encoded_pairs: np.ndarray, config: 
     screened = 0
 
     def verify_many(todo: np.ndarray | Iterable[tuple[int, int]], label: str | None = None) -> None:
-        screen = label == CANDIDATES  # LSH candidates are screened; pairs of later rounds are all verified
+        # Candidate and linking pairs are screened (a screened pair has no verdict: not a match);
+        # the canonical round's pairs are all verified, since their scores are reported.
+        screen = label in (CANDIDATES, LINKING)
         enc = _encode_pairs(todo, n)
         known = verdicts.values
         if known:  # later rounds repeat pairs
