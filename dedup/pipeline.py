@@ -114,7 +114,7 @@ class Result:
     config: Config
     problems: list[Problem] = field(default_factory=list)
     pairs_checked: int = 0
-    pairs_screened: int = 0  # candidate pairs dropped unverified by screening (candidates.screen_floor)
+    pairs_screened: int = 0  # pairs dropped unverified by screening (candidates.screen_floor)
     timings: dict[str, float] = field(default_factory=dict)  # seconds per stage
 
     @property
@@ -591,9 +591,10 @@ def _cluster_and_report(articles: _Articles, encoded_pairs: np.ndarray, config: 
     by_text: dict[int, float] = {}  # verdicts of pairs of texts (encoded as in Verdicts), when same is given
     first = np.asarray(same, dtype=np.int64) if same is not None else None
     lengths = np.asarray(words, dtype=np.int64)
-    screened = 0
+    dropped = np.zeros(0, dtype=np.int64)  # pairs screened out so far (encoded as the pairs sent to workers)
 
     def verify_many(todo: np.ndarray | Iterable[tuple[int, int]], label: str | None = None) -> None:
+        nonlocal dropped
         # Candidate and linking pairs are screened (a screened pair has no verdict: not a match);
         # the canonical round's pairs are all verified, since their scores are reported.
         screen = label in (CANDIDATES, LINKING)
@@ -613,15 +614,19 @@ def _cluster_and_report(articles: _Articles, encoded_pairs: np.ndarray, config: 
             texts, inverse = np.unique(lo * n + hi, return_inverse=True)
             work = texts[np.fromiter((k not in by_text for k in texts.tolist()), dtype=bool, count=len(texts))]
             store = by_text
+        if screen and len(dropped):  # screened out in an earlier round: the same bound again
+            work = work[~np.isin(work, dropped)]
         work = _local_order(work, n)
         chunks = [work[k:k + PAIRS_PER_TASK] for k in range(0, len(work), PAIRS_PER_TASK)]
         results = workers.map(_pass_verify, ((c, n, screen) for c in chunks))
         if label:
             results = iter(progress(results, label, len(chunks)))
-        nonlocal screened
+        new_drops = [dropped]
         for chunk, outs in zip(chunks, results):
             store.update((k, Verdicts.encode(v)) for k, v in zip(chunk.tolist(), outs) if v is not None)
-            screened += outs.count(None)
+            if None in outs:
+                new_drops.append(chunk[np.fromiter((v is None for v in outs), dtype=bool, count=len(outs))])
+        dropped = np.unique(np.concatenate(new_drops))
         if first is not None:
             found = np.array([by_text.get(k, np.nan) for k in texts.tolist()], dtype=np.float64)[inverse]
             verified = ~np.isnan(found)  # screened-out pairs have no verdict
@@ -656,7 +661,7 @@ def _cluster_and_report(articles: _Articles, encoded_pairs: np.ndarray, config: 
     for k, ident in enumerate(ids):
         c = canonical_of[k]
         assignments[ident] = Assignment(ident, number_of[k], ids[c], k == c, similarity[k])
-    return Result(clusters, assignments, _SpooledItems(articles, index), config, problems, checked, screened)
+    return Result(clusters, assignments, _SpooledItems(articles, index), config, problems, checked, len(dropped))
 
 
 def _encode_pairs(pairs: np.ndarray | Iterable[tuple[int, int]], n: int) -> np.ndarray:
