@@ -429,6 +429,30 @@ def test_screening_is_the_same_in_worker_processes(config: Config) -> None:
     assert one.pairs_checked == two.pairs_checked
 
 
+
+def test_a_pair_is_screened_once_and_counted_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A candidate screened out is not screened again when clustering checks its component."""
+    from dedup import pipeline
+
+    screened: list[int] = []
+    verify_pass = pipeline._pass_verify
+
+    def recording(task: tuple[np.ndarray, int, bool]) -> list[tuple[bool, float] | None]:
+        verdicts = verify_pass(task)
+        screened.extend(int(k) for k, v in zip(task[0].tolist(), verdicts) if v is None)
+        return verdicts
+
+    monkeypatch.setattr(pipeline, "_pass_verify", recording)
+    articles = _shared_lead_corpus()
+    # A teaser (headline and lead) is contained in both the story and the page that goes on with
+    # something else: the three are one component, whose pairs clustering checks again.
+    for key in sorted(STORIES):
+        lead = paragraphs(STORIES[key]["text"])[0]
+        articles.append({"id": f"teaser/{key}", "text": STORIES[key]["title"] + "\n" + lead})
+    result = find_duplicates(articles)
+    assert screened and len(screened) == len(set(screened)) == result.pairs_screened
+
+
 # ---------------------------------------------------------------- verify
 
 def test_truncated_copy_is_contained() -> None:
