@@ -258,8 +258,7 @@ def kept_segments(boiler: Sequence[bool], sizes: Sequence[int], headlines: Colle
     if body >= 0:
         after = [h for h in headlines if h > body and not boiler[h]]
         if after:  # another story's headline below this one's body: a "related" block
-            kept = chosen[:bisect_left(chosen, min(after))]
-    head = next(filter(None, map(sizes.__getitem__, kept)), 0)
+            kept = chosen[:bisect_left(chosen, min(after))]  # the first sized segment (head) is before body
     total = sum(map(sizes.__getitem__, kept))
     if total < config.min_tokens:
         return list(range(len(boiler))), sizes[0] if len(boiler) else 0

@@ -184,11 +184,22 @@ def candidate_pairs(full: Sequence[np.ndarray], lead: Sequence[np.ndarray], conf
     return set(decode_pairs(pairs_from_keys(keys), n))
 
 
-def sketches(signatures: np.ndarray) -> bytes:
-    """The screening sketch of each signature (its values' low 16 bits), as bytes:
-    ``2 * num_perm`` per signature, in order. Unequal values agree by chance once in
-    65,536, which only makes the bound from :func:`containment_bounds` looser."""
-    return (np.asarray(signatures) & np.uint32(0xFFFF)).astype(SKETCH_DTYPE).tobytes()
+def sketches(signatures: np.ndarray) -> np.ndarray:
+    """The screening sketch of each signature (row): its values' low 16 bits, ``2 * num_perm``
+    bytes. Unequal values agree by chance once in 65,536, which only makes the bound from
+    :func:`containment_bounds` looser."""
+    sketch: np.ndarray = (np.asarray(signatures) & np.uint32(0xFFFF)).astype(SKETCH_DTYPE)
+    return sketch
+
+
+def screening_bounds(sketches_a: np.ndarray, sketches_b: np.ndarray, words_a: np.ndarray, words_b: np.ndarray,
+                     config: Config) -> np.ndarray:
+    """:func:`containment_bounds` of pairs of texts given their sketches (rows of
+    ``sketches_a``/``sketches_b``) and word counts; a pair is screened out when its bound is
+    below :func:`screen_floor`."""
+    agree = np.count_nonzero(np.asarray(sketches_a) == np.asarray(sketches_b), axis=-1)
+    return containment_bounds(agree, shingle_counts(words_a, config.shingle_size),
+                              shingle_counts(words_b, config.shingle_size), config.num_perm)
 
 
 @lru_cache(maxsize=8)

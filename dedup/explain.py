@@ -14,7 +14,7 @@ import numpy as np
 
 from .article import Article
 from .boilerplate import BoilerplateStats, strip
-from .candidates import band_keys, containment_bounds, screen_floor, shingle_counts, sketches
+from .candidates import band_keys, screen_floor, screening_bounds, sketches
 from .config import Config
 from .document import Doc, prepare
 from .fingerprint import estimate_jaccard, signatures
@@ -89,8 +89,7 @@ def explain(a: Article, b: Article, config: Config | None = None,
                       band_keys(np.array([la, lb]), config.lead_lsh_threshold, config.num_perm)])
     candidate = bool(np.any(keys[0] == keys[1]))
     verdict = verify_pair(doc_a, doc_b, a.published_at, b.published_at, config)
-    agree = np.count_nonzero(np.frombuffer(sketches(fa), np.uint16) == np.frombuffer(sketches(fb), np.uint16))
-    sizes = shingle_counts(np.array([len(doc_a.tokens), len(doc_b.tokens)]), config.shingle_size)
-    bound = float(containment_bounds(np.array([agree]), sizes[:1], sizes[1:], config.num_perm)[0])
+    bound = float(screening_bounds(sketches(fa), sketches(fb), np.array(len(doc_a.tokens)),
+                                   np.array(len(doc_b.tokens)), config))
     return Explanation(a, b, doc_a, doc_b, estimate_jaccard(fa, fb), estimate_jaccard(la, lb), candidate, verdict,
                        bound, screen_floor(config))

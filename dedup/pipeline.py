@@ -37,11 +37,10 @@ from .candidates import (
     SKETCH_DTYPE,
     band_keys,
     bands,
-    containment_bounds,
     jaccard_upper_bounds,
     pairs_from_keys,
     screen_floor,
-    shingle_counts,
+    screening_bounds,
     sketches,
 )
 from .canonical import Candidate, choose
@@ -219,7 +218,7 @@ def _pass_fingerprint(task: tuple[int, list[str]]) -> tuple[np.ndarray, _Encoded
     fulls, leads = signature_batch(lowers, config.shingle_size, config.lead_tokens, config.num_perm, config.seed)
     keys = np.hstack([band_keys(fulls, config.lsh_threshold, config.num_perm),
                       band_keys(leads, config.lead_lsh_threshold, config.num_perm)])
-    return keys, (blob, sizes_), lengths, digests, sketches(fulls)
+    return keys, (blob, sizes_), lengths, digests, sketches(fulls).tobytes()
 
 
 def _pass_verify(task: tuple[np.ndarray, int, bool]) -> list[tuple[bool, float] | None]:
@@ -260,21 +259,20 @@ def _pass_verify(task: tuple[np.ndarray, int, bool]) -> list[tuple[bool, float] 
 
 
 def _screened(i: np.ndarray, j: np.ndarray) -> np.ndarray:
-    """Which pairs ``(i[k], j[k])`` screening drops: those whose containment bound
-    (:func:`~dedup.candidates.containment_bounds`, from the sketches spooled by the
-    fingerprint pass) is below :func:`~dedup.candidates.screen_floor`."""
+    """Which pairs ``(i[k], j[k])`` screening drops (:func:`~dedup.candidates.screening_bounds`,
+    from the sketches spooled by the fingerprint pass)."""
     config: Config = _STATE["config"]
     floor = screen_floor(config)
     if floor <= 0 or not len(i):
         return np.zeros(len(i), dtype=bool)
     reader: SpoolReader = _STATE["sketches"]
-    shingles: np.ndarray = _STATE["shingles"]
+    words: np.ndarray = _STATE["words"]
     rows = np.unique(np.concatenate([i, j]))
     table = np.frombuffer(b"".join(map(reader.get_bytes, rows.tolist())), dtype=SKETCH_DTYPE)
     table = table.reshape(len(rows), config.num_perm)
-    a, b = table[np.searchsorted(rows, i)], table[np.searchsorted(rows, j)]
-    agree = np.count_nonzero(a == b, axis=1)
-    dropped: np.ndarray = containment_bounds(agree, shingles[i], shingles[j], config.num_perm) < floor
+    bounds = screening_bounds(table[np.searchsorted(rows, i)], table[np.searchsorted(rows, j)], words[i], words[j],
+                              config)
+    dropped: np.ndarray = bounds < floor
     return dropped
 
 
@@ -499,9 +497,8 @@ def run(tasks: Iterable[Unit | list[Article]], config: Config, *, jobs: int = 1,
         # Verification and clustering.
         times = np.array(published, dtype=np.float64)
         del published
-        shingles = shingle_counts(np.asarray(lengths), config.shingle_size)
         state = {"config": config, "docs": doc_spool.reader(), "times": times,
-                 "sketches": sketch_spool.reader(), "shingles": shingles}
+                 "sketches": sketch_spool.reader(), "words": np.asarray(lengths, dtype=np.int64)}
         workers = _Workers(jobs, state)
         try:
             same = _same_texts(digests) if config.window_seconds is None else None
