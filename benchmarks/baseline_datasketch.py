@@ -40,9 +40,9 @@ import json
 import os
 import re
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from datasketch import MinHash, MinHashLSH
 from resiliparse.extract.html2text import extract_plain_text
@@ -115,9 +115,18 @@ def shingles(text: str, k: int = SHINGLE) -> set[str]:
     return {" ".join(words[i:i + k]) for i in range(len(words) - k + 1)}
 
 
-def cluster(articles: Iterable[tuple[str, str]]) -> list[tuple[str, int]]:
-    """(id, cluster number) per article, in input order."""
-    lsh = MinHashLSH(threshold=THRESHOLD, num_perm=NUM_PERM)
+def datasketch_minhash(sh: set[str]) -> MinHash:
+    m = MinHash(num_perm=NUM_PERM)
+    m.update_batch([s.encode("utf-8") for s in sh])
+    return m
+
+
+def cluster(articles: Iterable[tuple[str, str]], lsh: Any = None,
+            sketch: Callable[[set[str]], Any] = datasketch_minhash) -> list[tuple[str, int]]:
+    """(id, cluster number) per article, in input order: each article's ``sketch`` of its
+    shingles is queried in ``lsh`` (default: datasketch's ``MinHashLSH``), then inserted."""
+    if lsh is None:
+        lsh = MinHashLSH(threshold=THRESHOLD, num_perm=NUM_PERM)
     ids: list[str] = []
     parent: list[int] = []
 
@@ -134,8 +143,7 @@ def cluster(articles: Iterable[tuple[str, str]]) -> list[tuple[str, int]]:
         sh = shingles(text)
         if not sh:
             continue  # nothing to match on: a singleton
-        m = MinHash(num_perm=NUM_PERM)
-        m.update_batch([s.encode("utf-8") for s in sh])
+        m = sketch(sh)
         for j in lsh.query(m):
             a, b = find(i), find(j)
             if a != b:
@@ -144,12 +152,15 @@ def cluster(articles: Iterable[tuple[str, str]]) -> list[tuple[str, int]]:
     return [(ident, find(i)) for i, ident in enumerate(ids)]
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+Clusterer = Callable[[Iterable[tuple[str, str]]], list[tuple[str, int]]]
+
+
+def main(argv: list[str] | None = None, clusters: Clusterer = cluster, description: str | None = __doc__) -> int:
+    ap = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("paths", nargs="+", metavar="PATH", help="folders, .jsonl files, or - for JSON Lines on stdin")
     ap.add_argument("-o", "--output", help="write here instead of standard output")
     args = ap.parse_args(argv)
-    result = cluster(read_inputs(args.paths))
+    result = clusters(read_inputs(args.paths))
     lines = (json.dumps({"id": ident, "cluster": f"c{c}"}, ensure_ascii=False) + "\n" for ident, c in result)
     if args.output:
         with open(args.output, "w", encoding="utf-8") as fh:
