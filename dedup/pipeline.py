@@ -143,11 +143,13 @@ _Record = tuple[str, str | None, float]  # id, source, publication time (NaN: un
 _Encoded = tuple[bytes, np.ndarray]  # texts for a spool (spool.encode_all)
 
 
-def _pass_read(task: Unit | list[Article]) -> tuple[list[_Record], list[str], _Encoded, _Encoded, np.ndarray,
-                                                   np.ndarray, list[Problem]]:
+def _pass_read(task: Unit | list[Article]) -> tuple[list[_Record], list[int], _Encoded, _Encoded, _Encoded,
+                                                   np.ndarray, np.ndarray, list[Problem]]:
     """Read (or take) articles and prepare them: metadata (id, source, time; the rest as
-    JSON for a spool), groups, segment texts (spool form), and the distinct combined
-    segment keys of each article (article positions, keys)."""
+    JSON for a spool), source ids (:func:`~dedup.boilerplate.group_id`), segment texts
+    (spool form), the combined key of each segment (spool form: int64 bytes,
+    :func:`~dedup.boilerplate.batch_keys`; the fingerprint pass reads them rather than
+    hashing again) and the distinct keys of each article (article positions, keys)."""
     problems: list[Problem]
     if isinstance(task, list):
         articles, problems = task, []
@@ -164,8 +166,10 @@ def _pass_read(task: Unit | list[Article]) -> tuple[list[_Record], list[str], _E
         texts.append("\n".join(_ALONE + text if alone else text for text, alone in segs))
         segments.extend(text for text, _ in segs)
         sizes.append(len(segs))
-    owners, keys = distinct_keys(*batch_keys(groups, segments, sizes))
-    return items, groups, encode_all(metas), encode_all(texts), owners, keys, problems
+    owners, keys = batch_keys(groups, segments, sizes)
+    spooled = (keys.tobytes(), np.asarray(sizes, dtype=np.int64) * keys.itemsize)
+    gids = [group_id(g) for g in groups]
+    return items, gids, encode_all(metas), encode_all(texts), spooled, *distinct_keys(owners, keys), problems
 
 
 _STATE: dict[str, Any] = {}
@@ -179,27 +183,26 @@ def _init_worker(state: dict[str, Any]) -> None:
 _ALONE = "\x01"  # marks, in the spool, a segment that is a paragraph of its own
 
 
-def _pass_fingerprint(task: tuple[int, list[str]]) -> tuple[np.ndarray, _Encoded, list[int], list[bytes], bytes]:
-    """Strip boilerplate and fingerprint articles ``lo..``: band keys, cleaned texts, word counts,
+def _pass_fingerprint(task: tuple[int, int]) -> tuple[np.ndarray, _Encoded, list[int], list[bytes], bytes]:
+    """Strip boilerplate and fingerprint articles ``lo..hi-1``: band keys, cleaned texts, word counts,
     a digest of each cleaned text (equal texts, equal digests) and the screening sketches
     (:func:`~dedup.candidates.sketches`) of their whole-text signatures."""
-    lo, groups = task
+    lo, hi = task
     config: Config = _STATE["config"]
     rule: BoilerplateSet = _STATE["rule"]
     reader: SpoolReader = _STATE["segments"]
+    blob = reader.get_range(lo, hi)
+    ends = (reader.ends[lo:hi] - (reader.ends[lo - 1] if lo else 0)).tolist()
     articles: list[tuple[list[str], list[bool]]] = []
-    segments: list[str] = []
-    sizes: list[int] = []
-    for k in range(len(groups)):
-        lines = reader.get(lo + k).split("\n")
+    for start, end in zip([0, *ends[:-1]], ends):
+        lines = blob[start:end].decode("utf-8").split("\n")
         alone = [line[:1] == _ALONE for line in lines]
         segs = [line[1:] if a else line for line, a in zip(lines, alone)] if any(alone) else lines
         if segs == [""]:
             segs, alone = [], []
         articles.append((segs, alone))
-        segments.extend(segs)
-        sizes.append(len(segs))
-    boiler = rule.flags(batch_keys(groups, segments, sizes)[1]).tolist()
+    keys = np.frombuffer(_STATE["keys"].get_range(lo, hi), dtype=np.int64)
+    boiler = rule.flags(keys).tolist()
     texts, lowers, lengths = [], [], []
     at = 0
     for segs, alone in articles:
@@ -413,7 +416,7 @@ def run(tasks: Iterable[Unit | list[Article]], config: Config, *, jobs: int = 1,
         if on_problem is not None:
             on_problem(p)
 
-    seg_spool, doc_spool, meta_spool, sketch_spool = Spool(), Spool(), Spool(), Spool()
+    seg_spool, key_spool, doc_spool, meta_spool, sketch_spool = Spool(), Spool(), Spool(), Spool(), Spool()
     try:
         clock = time.perf_counter()
         timings: dict[str, float] = {}
@@ -429,13 +432,12 @@ def run(tasks: Iterable[Unit | list[Article]], config: Config, *, jobs: int = 1,
         ids: list[str] = []
         sources: list[str | None] = []
         published: list[float] = []
-        groups: list[str] = []
         seen: set[str] = set()
-        shared: dict[str, str] = {}  # one string object per distinct source or group
+        shared: dict[str, str] = {}  # one string object per distinct source
         counts = SegmentCounts()
         workers = _Workers(jobs, {})
         try:
-            for records, got_groups, metas, texts, owners, keys, got_problems in progress(
+            for records, gids, metas, texts, seg_keys, owners, keys, got_problems in progress(
                     workers.map(_pass_read, tasks), "reading", None):
                 for p in got_problems:
                     report(p)
@@ -448,17 +450,17 @@ def run(tasks: Iterable[Unit | list[Article]], config: Config, *, jobs: int = 1,
                     keep.append(k)
                 if len(keep) != len(records):
                     records = [records[k] for k in keep]
-                    got_groups = [got_groups[k] for k in keep]
-                    metas, texts = _select(metas, keep), _select(texts, keep)
+                    gids = [gids[k] for k in keep]
+                    metas, texts, seg_keys = _select(metas, keep), _select(texts, keep), _select(seg_keys, keep)
                     keys = keys[np.isin(owners, keep)]
                 for ident, source, when in records:
                     ids.append(ident)
                     sources.append(None if source is None else shared.setdefault(source, source))
                     published.append(when)
                 meta_spool.extend_encoded(*metas)
-                groups.extend(shared.setdefault(g, g) for g in got_groups)
                 seg_spool.extend_encoded(*texts)
-                counts.add(keys, (group_id(g) for g in got_groups))
+                key_spool.extend_encoded(*seg_keys)
+                counts.add(keys, gids)
         finally:
             workers.close()
         del seen
@@ -471,8 +473,8 @@ def run(tasks: Iterable[Unit | list[Article]], config: Config, *, jobs: int = 1,
         rule = counts.rule(config)
         _warm(config)
         del counts
-        state = {"config": config, "rule": rule, "segments": seg_spool.reader()}
-        fp_tasks = ((lo, groups[lo:lo + ARTICLES_PER_TASK]) for lo in range(0, n, ARTICLES_PER_TASK))
+        state = {"config": config, "rule": rule, "segments": seg_spool.reader(), "keys": key_spool.reader()}
+        fp_tasks = ((lo, min(n, lo + ARTICLES_PER_TASK)) for lo in range(0, n, ARTICLES_PER_TASK))
         key_chunks: list[np.ndarray] = []
         lengths: list[int] = []
         digests: list[bytes] = []
@@ -488,7 +490,6 @@ def run(tasks: Iterable[Unit | list[Article]], config: Config, *, jobs: int = 1,
                 digests.extend(digest)
         finally:
             workers.close()
-        del groups
         lap("fingerprint")
         pairs = pairs_from_keys(key_chunks)
         lap("candidates")
@@ -512,6 +513,7 @@ def run(tasks: Iterable[Unit | list[Article]], config: Config, *, jobs: int = 1,
             workers.close()
     finally:
         seg_spool.close()
+        key_spool.close()
         doc_spool.close()
         meta_spool.close()
         sketch_spool.close()

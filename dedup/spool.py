@@ -85,6 +85,12 @@ class SpoolReader:
         end = int(self.ends[i])
         return os.pread(self._descriptor(), end - start, start)
 
+    def get_range(self, lo: int, hi: int) -> bytes:
+        """Entries ``lo`` to ``hi - 1``, joined, in one read."""
+        start = int(self.ends[lo - 1]) if lo else 0
+        end = int(self.ends[hi - 1]) if hi > lo else start
+        return os.pread(self._descriptor(), end - start, start)
+
     def keep_open(self) -> None:
         """Open the file now, so that entries stay readable after the spool is closed
         (its file unlinked); the descriptor closes when this reader is collected."""
