@@ -194,10 +194,23 @@ class LineBatch:
     lines: tuple[str, ...]
 
 
-Unit = FileBatch | LineBatch
+@dataclass(frozen=True)
+class BlockBatch:
+    """Whole lines of a JSON Lines file or of standard input, as the bytes read
+    (``first`` is the first line's number): the worker decodes and splits them,
+    so the reading process does no work per line."""
+
+    where: str
+    first: int
+    data: bytes
+
+
+Unit = FileBatch | LineBatch | BlockBatch
 
 FILES_PER_UNIT = 32
 LINES_PER_UNIT = 256
+BYTES_PER_BLOCK = 1 << 20  # ~250 news articles a piece of work
+_READ_BYTES = 1 << 16  # what one read asks for: a damaged compressed file loses at most this much more
 
 
 def read_units(paths: Iterable[str | os.PathLike[str]], on_problem: ProblemHandler,
@@ -223,7 +236,7 @@ def read_units(paths: Iterable[str | os.PathLike[str]], on_problem: ProblemHandl
             if stdin is not None:  # a text stream given by the caller
                 yield from _line_batches(stdin, "<stdin>")
             else:  # the real standard input, as bytes: invalid UTF-8 is reported as in a file
-                yield from _line_batches(_decoded_lines(sys.stdin.buffer, "<stdin>", on_problem), "<stdin>")
+                yield from _blocks(sys.stdin.buffer, "<stdin>", on_problem)
         else:
             assert isinstance(item, Source)
             yield from _jsonl_file_batches(item, on_problem)
@@ -244,22 +257,62 @@ def _line_batches(stream: Iterable[str], where: str) -> Iterator[LineBatch]:
         yield LineBatch(where, first, tuple(batch))
 
 
-def _decoded_lines(raw: Iterable[bytes], where: str, on_problem: ProblemHandler) -> Iterator[str]:
-    """The lines of a byte stream as text; invalid UTF-8 is decoded with replacement
-    characters and reported once (at its first line)."""
+def _blocks(raw: IO[bytes], where: str, on_problem: ProblemHandler) -> Iterator[BlockBatch]:
+    """A byte stream of lines cut into blocks of whole lines (a byte order mark at its start dropped).
+
+    Invalid UTF-8 is found here, so that it is reported once, at its first line; the
+    workers decode with replacement characters. Text that is all ASCII needs no check.
+    If reading fails (a damaged compressed file), the whole lines read before are
+    yielded, then the error is raised.
+    """
+    first = 1
     bad_utf8 = False
-    for n, data in enumerate(raw, 1):
-        try:
-            yield data.decode("utf-8-sig" if n == 1 else "utf-8")
-        except UnicodeDecodeError:
-            if not bad_utf8:
-                on_problem(Problem(f"{where}:{n}", "invalid UTF-8, decoded with replacement characters",
+    pieces: list[bytes] = []  # read, not yet yielded
+    size = 0
+
+    def cut(final: bool) -> BlockBatch | None:
+        nonlocal first, bad_utf8, pieces, size
+        data = b"".join(pieces)
+        if first == 1 and data.startswith(b"\xef\xbb\xbf"):
+            data = data[3:]
+        end = len(data) if final else data.rfind(b"\n") + 1
+        block, rest = data[:end], data[end:]
+        pieces, size = ([rest], len(rest)) if rest else ([], 0)
+        if not block:
+            return None
+        if not bad_utf8 and not block.isascii():
+            try:
+                block.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                line = first + block.count(b"\n", 0, exc.start)
+                on_problem(Problem(f"{where}:{line}", "invalid UTF-8, decoded with replacement characters",
                                    skipped=False))
                 bad_utf8 = True
-            yield data.decode("utf-8", errors="replace")
+        batch = BlockBatch(where, first, block)
+        first += block.count(b"\n")
+        return batch
+
+    while True:
+        try:
+            chunk = raw.read(_READ_BYTES)
+        except Exception:
+            batch = cut(final=False)
+            if batch is not None:
+                yield batch
+            raise
+        if chunk:
+            pieces.append(chunk)
+            size += len(chunk)
+            if size < BYTES_PER_BLOCK or b"\n" not in chunk:
+                continue
+        batch = cut(final=not chunk)
+        if batch is not None:
+            yield batch
+        if not chunk:
+            return
 
 
-def _jsonl_file_batches(src: Source, on_problem: ProblemHandler) -> Iterator[LineBatch]:
+def _jsonl_file_batches(src: Source, on_problem: ProblemHandler) -> Iterator[BlockBatch]:
     try:
         raw: IO[bytes] = (gzip.open(src.path, "rb") if src.path.name.lower().endswith(".gz")  # type: ignore[assignment]  # noqa: SIM115
                           else open(src.path, "rb"))  # noqa: SIM115 - closed by the with below
@@ -268,7 +321,7 @@ def _jsonl_file_batches(src: Source, on_problem: ProblemHandler) -> Iterator[Lin
         return
     try:
         with raw:
-            yield from _line_batches(_decoded_lines(raw, src.ident, on_problem), src.ident)
+            yield from _blocks(raw, src.ident, on_problem)
     except (OSError, EOFError, zlib.error) as exc:  # zlib.error: a damaged compressed body
         on_problem(Problem(src.ident, f"cannot read the rest of the file ({exc})"))
 
@@ -280,6 +333,9 @@ def load_unit(unit: Unit) -> tuple[list[Article], list[Problem]]:
     if isinstance(unit, FileBatch):
         for src in unit.sources:
             articles.extend(read_file(src, problems.append))
+    elif isinstance(unit, BlockBatch):
+        lines = unit.data.decode("utf-8", errors="replace").split("\n")
+        articles.extend(read_jsonl_lines(lines, unit.where, problems.append, first=unit.first))
     else:
         articles.extend(read_jsonl_lines(unit.lines, unit.where, problems.append, first=unit.first))
     return articles, problems

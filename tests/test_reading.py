@@ -170,6 +170,44 @@ def test_line_numbers_stay_right_in_long_json_lines_files(folder: Path) -> None:
     assert [a.order for a in articles] == list(range(698))
 
 
+def test_json_lines_cut_into_many_blocks(folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """JSON Lines are read in blocks of whole lines (decoded by the workers): with tiny blocks, lines
+    longer than a block, a byte order mark and invalid UTF-8 in two blocks (reported once, at its
+    first line), every record is read once, in order, and bad lines keep their numbers."""
+    import dedup.reading
+
+    monkeypatch.setattr(dedup.reading, "BYTES_PER_BLOCK", 64)
+    monkeypatch.setattr(dedup.reading, "_READ_BYTES", 16)
+    lines = [json.dumps({"id": f"r{n}", "text": f"Record {n} " + "long " * (n % 7) * 10}).encode()
+             for n in range(1, 61)]
+    lines[9] = lines[9].replace(b"Record", b"R\xe9cord")
+    lines[29] = b"{broken"
+    lines[39] = lines[39].replace(b"Record", b"R\xe9cord")
+    (folder / "feed.jsonl").write_bytes(b"\xef\xbb\xbf" + b"\n".join(lines) + b"\n")
+    articles, problems = read(folder / "feed.jsonl")
+    assert [(p.where, p.reason.split(" (")[0]) for p in problems] == [
+        ("feed.jsonl:10", "invalid UTF-8, decoded with replacement characters"),
+        ("feed.jsonl:30", "malformed JSON line")]
+    assert [a.id for a in articles] == [f"r{n}" for n in range(1, 61) if n != 30]
+    by_id = {a.id: a.text for a in articles}
+    assert by_id["r10"].startswith("R\ufffdcord 10") and by_id["r40"].startswith("R\ufffdcord 40")
+
+
+def test_damaged_gzipped_json_lines_keep_the_lines_before_the_damage(folder: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    import dedup.reading
+
+    monkeypatch.setattr(dedup.reading, "_READ_BYTES", 256)
+    data = gzip.compress(b"".join(_jsonl({"id": f"r{n}", "text": f"Record {n} of the feed."})
+                                  for n in range(1, 2001)))
+    (folder / "feed.jsonl.gz").write_bytes(data[: len(data) // 2])
+    articles, problems = read(folder / "feed.jsonl.gz")
+    assert [(p.where, p.reason.split(" (")[0]) for p in problems] == [
+        ("feed.jsonl.gz", "cannot read the rest of the file")]
+    assert 500 < len(articles) < 2000
+    assert [a.id for a in articles] == [f"r{n}" for n in range(1, len(articles) + 1)]
+
+
 # ---------------------------------------------------------------- inputs that are fine
 
 def _gz(path: Path, data: bytes) -> None:
