@@ -358,7 +358,7 @@ def read_file(src: Source, on_problem: ProblemHandler) -> list[Article]:
     """Read the articles in one file; problems are reported, never raised."""
     where = src.ident
     try:
-        raw = src.path.read_bytes()
+        raw = _read_bytes(src.path)
         if src.path.name.lower().endswith(".gz"):
             raw = gzip.decompress(raw)
     except (EOFError, gzip.BadGzipFile, zlib.error, ValueError) as exc:  # before OSError: BadGzipFile is one
@@ -385,6 +385,22 @@ def read_file(src: Source, on_problem: ProblemHandler) -> list[Article]:
         body, meta = extract_html(text)
         return _single(src, body, meta, on_problem)
     return _single(src, text, {"title": guess_title(text) or ""}, on_problem)
+
+
+def _read_bytes(path: Path) -> bytes:
+    """A file's contents: ``Path.read_bytes`` without its buffered file object (half the time on a news page)."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        size = os.fstat(fd).st_size
+        data = os.read(fd, size + 1)
+        if len(data) == size:  # all of it at once (asked for one byte more, got the end)
+            return data
+        chunks = [data]  # a file that grew, or one too big for one read: read to the end
+        while chunk := os.read(fd, 1 << 24):
+            chunks.append(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
 
 
 def _single(src: Source, text: str, meta: dict[str, str], on_problem: ProblemHandler) -> list[Article]:
