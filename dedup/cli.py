@@ -89,6 +89,14 @@ def config_options(func: Callable[..., Any]) -> Callable[..., Any]:
     return func
 
 
+def screen_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    """``--screen``: batch runs only (the persistent index verifies every candidate)."""
+    return click.option(
+        "--screen", type=click.FloatRange(0.0, 1.0), default=Config().screen_fraction, show_default=True,
+        help="Drop candidate pairs, unverified, whose MinHash signatures show they share less than this "
+             "fraction of what a copy must share (0: verify every candidate).")(func)
+
+
 def run_options(func: Callable[..., Any]) -> Callable[..., Any]:
     """Options of every command that reads and clusters input: --strict, --quiet, --jobs."""
     options = [
@@ -104,7 +112,7 @@ def run_options(func: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def build_config(canonical: str, prefer_source: str, window: str | None, containment: float,
-                 lsh_threshold: float, shingle_size: int, num_perm: int) -> Config:
+                 lsh_threshold: float, shingle_size: int, num_perm: int, screen: float | None = None) -> Config:
     try:
         window_seconds = parse_duration(window) if window else None
     except click.BadParameter as exc:
@@ -116,6 +124,7 @@ def build_config(canonical: str, prefer_source: str, window: str | None, contain
             window_seconds=window_seconds,
             containment_threshold=containment, lsh_threshold=lsh_threshold,
             shingle_size=shingle_size, num_perm=num_perm,
+            screen_fraction=Config.screen_fraction if screen is None else screen,
         )
     except DedupError as exc:
         raise click.UsageError(str(exc)) from exc
@@ -155,6 +164,7 @@ def run_scan(paths: tuple[str, ...], config: Config, quiet: bool, strict: bool, 
               help="Write the report to this file instead of standard output.")
 @run_options
 @config_options
+@screen_option
 def scan(paths: tuple[str, ...], fmt: str, output: str | None, strict: bool, quiet: bool, jobs: int,
          **options: Any) -> None:
     """Cluster the articles in PATH... (folders, files, or - for JSON Lines on stdin).
@@ -186,6 +196,7 @@ def scan(paths: tuple[str, ...], fmt: str, output: str | None, strict: bool, qui
               help="Worst merges and splits to list, with their articles.")
 @run_options
 @config_options
+@screen_option
 def eval_cmd(paths: tuple[str, ...], truth_path: str, as_json: bool, show: int, strict: bool, quiet: bool,
              jobs: int, **options: Any) -> None:
     """Cluster PATH... and score the result against --truth labels.
@@ -235,6 +246,7 @@ def eval_cmd(paths: tuple[str, ...], truth_path: str, as_json: bool, show: int, 
               help="The folder or file the articles were scanned from: A and B may then be ids within it, "
                    "and boilerplate is counted over all of it, as scan does.")
 @config_options
+@screen_option
 def explain(first: str, second: str, corpus: str | None, **options: Any) -> None:
     """Show why articles A and B are (or are not) copies of one story.
 

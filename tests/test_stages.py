@@ -406,6 +406,27 @@ def _shared_lead_corpus() -> list[dict[str, str]]:
     return out
 
 
+def test_screen_option_of_the_cli(tmp_path: Path) -> None:
+    """``dedup scan --screen 0`` verifies every candidate; the default screens, with the same clusters."""
+    from click.testing import CliRunner
+
+    from dedup.cli import cli
+
+    feed = tmp_path / "feed.jsonl"
+    feed.write_text("".join(json.dumps(a) + "\n" for a in _shared_lead_corpus()), encoding="utf-8")
+    reports = {}
+    for screen in ("0.6", "0"):
+        result = CliRunner().invoke(cli, ["scan", str(feed), "--format", "json", "--screen", screen, "-q"],
+                                    catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+        reports[screen] = json.loads(result.stdout)
+    assert reports["0"]["settings"]["screen_fraction"] == 0.0 and reports["0"]["counts"]["pairs_screened"] == 0
+    assert reports["0.6"]["settings"]["screen_fraction"] == 0.6 and reports["0.6"]["counts"]["pairs_screened"] > 0
+    assert reports["0.6"]["clusters"] == reports["0"]["clusters"]
+    bad = CliRunner().invoke(cli, ["scan", str(feed), "--screen", "1.5"])
+    assert bad.exit_code == 2 and "--screen" in bad.output and "Traceback" not in bad.output
+
+
 def test_screening_drops_candidates_but_no_copy() -> None:
     articles = _shared_lead_corpus()
     screened = find_duplicates(articles)
