@@ -241,9 +241,7 @@ def _pass_verify(task: tuple[np.ndarray, int, bool]) -> list[tuple[bool, float] 
             if len(cache) >= 512:  # ~30 MB of word lists
                 for old in list(cache)[:128]:
                     del cache[old]
-            text = reader.get(i)
-            words, head = _doc_words(text)
-            found = cache[i] = (words, _doc_words(text.lower())[0], head)
+            found = cache[i] = _doc_words(reader.get(i))
         return found
 
     windowed = config.window_seconds is not None
@@ -279,14 +277,20 @@ def _screened(i: np.ndarray, j: np.ndarray) -> np.ndarray:
     return dropped
 
 
-def _doc_words(text: str) -> tuple[list[str], int]:
-    """A spooled doc: its words and the length of its headline."""
+def _doc_words(text: str) -> tuple[list[str], list[str], int]:
+    """A spooled doc (its first segment, a newline, the other segments): its words, the
+    same lower-cased, and the length of its headline (the first segment).
+
+    >>> _doc_words("Oil Rises\\nPrices rose")
+    (['Oil', 'Rises', 'Prices', 'rose'], ['oil', 'rises', 'prices', 'rose'], 2)
+    >>> _doc_words("\\nPrices rose"), _doc_words("Oil\\n")
+    ((['Prices', 'rose'], ['prices', 'rose'], 0), (['Oil'], ['oil'], 1))
+    """
     head, _, rest = text.partition("\n")
-    words = head.split(" ") if head else []
-    n = len(words)
-    if rest:
-        words.extend(rest.split(" "))
-    return words, n
+    flat = text.replace("\n", " ") if head and rest else head or rest  # segments hold no newline
+    if not flat:
+        return [], [], 0
+    return flat.split(" "), flat.lower().split(" "), head.count(" ") + 1 if head else 0
 
 
 def _time_at(times: np.ndarray, i: int) -> dt.datetime | None:
