@@ -49,7 +49,7 @@ from .config import Config
 from .document import Doc, segment_texts
 from .fingerprint import permutations, signature_batch
 from .reading import Problem, Unit, load_unit
-from .spool import Spool, SpoolReader, encode_all
+from .spool import RowReader, RowSpool, Spool, SpoolReader, encode_all
 from .verify import Verdict, verify
 
 T = TypeVar("T")
@@ -266,13 +266,9 @@ def _screened(i: np.ndarray, j: np.ndarray) -> np.ndarray:
     floor = screen_floor(config)
     if floor <= 0 or not len(i):
         return np.zeros(len(i), dtype=bool)
-    reader: SpoolReader = _STATE["sketches"]
+    reader: RowReader = _STATE["sketches"]
     words: np.ndarray = _STATE["words"]
-    rows = np.unique(np.concatenate([i, j]))
-    table = np.frombuffer(b"".join(map(reader.get_bytes, rows.tolist())), dtype=SKETCH_DTYPE)
-    table = table.reshape(len(rows), config.num_perm)
-    bounds = screening_bounds(table[np.searchsorted(rows, i)], table[np.searchsorted(rows, j)], words[i], words[j],
-                              config)
+    bounds = screening_bounds(reader.rows(i), reader.rows(j), words[i], words[j], config)
     dropped: np.ndarray = bounds < floor
     return dropped
 
@@ -420,7 +416,8 @@ def run(tasks: Iterable[Unit | list[Article]], config: Config, *, jobs: int = 1,
         if on_problem is not None:
             on_problem(p)
 
-    seg_spool, key_spool, doc_spool, meta_spool, sketch_spool = Spool(), Spool(), Spool(), Spool(), Spool()
+    seg_spool, key_spool, doc_spool, meta_spool = Spool(), Spool(), Spool(), Spool()
+    sketch_spool = RowSpool(SKETCH_DTYPE, config.num_perm)
     try:
         clock = time.perf_counter()
         timings: dict[str, float] = {}
@@ -489,7 +486,7 @@ def run(tasks: Iterable[Unit | list[Article]], config: Config, *, jobs: int = 1,
                     fingerprinted, "fingerprinting", (n + ARTICLES_PER_TASK - 1) // ARTICLES_PER_TASK):
                 key_chunks.append(keys_chunk)
                 doc_spool.extend_encoded(*texts)
-                sketch_spool.extend_encoded(sketch, np.full(len(lens), 2 * config.num_perm, dtype=np.int64))
+                sketch_spool.append(sketch)
                 lengths.extend(lens)
                 digests.extend(digest)
         finally:

@@ -103,6 +103,55 @@ class SpoolReader:
         return self._fd
 
 
+class RowSpool:
+    """Rows of a fixed size (``width`` values of ``dtype``) appended to a temp file, read back
+    through a memory map: no offsets are kept, and a worker gathers any rows in one step."""
+
+    def __init__(self, dtype: np.dtype | str, width: int, directory: str | None = None) -> None:
+        fd, self.path = tempfile.mkstemp(prefix="dedup-", suffix=".rows", dir=directory)
+        self._out = os.fdopen(fd, "wb", buffering=1 << 20)
+        self.dtype = np.dtype(dtype)
+        self.width = width
+        self._count = 0
+
+    def append(self, rows: bytes) -> None:
+        """Append whole rows, as their bytes."""
+        self._out.write(rows)
+        self._count += len(rows) // (self.dtype.itemsize * self.width)
+
+    def reader(self) -> RowReader:
+        self._out.flush()
+        return RowReader(self.path, self.dtype, self.width, self._count)
+
+    def close(self) -> None:
+        self._out.close()
+        with contextlib.suppress(OSError):
+            os.unlink(self.path)
+
+
+class RowReader:
+    """Reads the rows of a :class:`RowSpool`; cheap to send to worker processes (the map is
+    opened where it is first used)."""
+
+    def __init__(self, path: str, dtype: np.dtype, width: int, count: int) -> None:
+        self.path, self.dtype, self.width, self.count = path, dtype, width, count
+        self._map: np.ndarray | None = None
+
+    def __len__(self) -> int:
+        return self.count
+
+    def __getstate__(self) -> dict[str, object]:
+        return {**self.__dict__, "_map": None}
+
+    def rows(self, index: np.ndarray) -> np.ndarray:
+        """The rows at positions ``index``: a ``len(index) x width`` array."""
+        if self._map is None:
+            self._map = (np.memmap(self.path, dtype=self.dtype, mode="r", shape=(self.count, self.width))
+                         if self.count else np.zeros((0, self.width), dtype=self.dtype))
+        rows: np.ndarray = self._map[index]
+        return rows
+
+
 def encode_all(texts: list[str]) -> tuple[bytes, np.ndarray]:
     """Texts as :meth:`Spool.extend_encoded` takes them: joined UTF-8 bytes and each one's size."""
     encoded = [t.encode("utf-8") for t in texts]

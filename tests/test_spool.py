@@ -5,7 +5,9 @@ from __future__ import annotations
 import os
 import pickle
 
-from dedup.spool import Spool, encode_all
+import numpy as np
+
+from dedup.spool import RowSpool, Spool, encode_all
 
 TEXTS = ["first", "", "caf\u00e9 \u2014 \u201cquoted\u201d", "line one\nline two", "x" * 10_000]
 
@@ -37,3 +39,21 @@ def test_an_empty_batch_adds_nothing() -> None:
         assert [spool.reader().get(0)] == ["only"] and len(spool) == 1
     finally:
         spool.close()
+
+
+def test_rows_come_back_by_position_in_any_order() -> None:
+    rows = np.arange(7 * 4, dtype="<u2").reshape(7, 4) * 1000
+    spool = RowSpool("<u2", 4)
+    try:
+        assert len(spool.reader()) == 0 and spool.reader().rows(np.zeros(0, dtype=np.int64)).shape == (0, 4)
+        spool.append(rows[:3].tobytes())
+        spool.append(b"")
+        spool.append(rows[3:].tobytes())
+        reader = spool.reader()
+        index = np.array([6, 0, 6, 3, 1])
+        assert len(reader) == 7 and np.array_equal(reader.rows(index), rows[index])
+        clone = pickle.loads(pickle.dumps(reader))  # as sent to a worker process: opens its own map
+        assert clone._map is None and np.array_equal(clone.rows(np.array([5])), rows[[5]])
+    finally:
+        spool.close()
+    assert not os.path.exists(spool.path)
