@@ -140,6 +140,14 @@ def _scores_within(comp: list[int], score: Callable[[int, int], float | None]) -
 
 def _average_linkage(comp: list[int], scores: dict[tuple[int, int], float], keys: Sequence[str],
                      link_fraction: float) -> list[list[int]]:
+    """Merge the members of a component, best-linked groups first (see :func:`cluster`)."""
+    if len(scores) == len(comp) * (len(comp) - 1) // 2:  # every pair a copy: any merge order ends in one group
+        return [sorted(comp)]
+    return _merge(comp, scores, keys, link_fraction)
+
+
+def _merge(comp: list[int], scores: dict[tuple[int, int], float], keys: Sequence[str],
+           link_fraction: float) -> list[list[int]]:
     clusters: dict[int, list[int]] = {i: [i] for i in comp}
     lowest = {i: keys[i] for i in comp}  # each cluster's smallest key: ties go to the smallest keys
     links: dict[tuple[int, int], int] = {}

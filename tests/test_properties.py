@@ -295,3 +295,24 @@ def test_kept_segments_follow_the_segment_by_segment_rule(segments: list[tuple[b
     config = Config(min_tokens=min_tokens)
     assert kept_segments(boiler, sizes, headlines, config) == _kept_one_segment_at_a_time(boiler, sizes, headlines,
                                                                                            config)
+
+
+@st.composite
+def components_with_scores(draw: st.DrawFn) -> tuple[list[int], dict[tuple[int, int], float]]:
+    """A component's members and the scores of its matching pairs: often every pair, else some."""
+    comp = sorted(draw(st.sets(st.integers(0, 40), min_size=3, max_size=9)))
+    pairs = [(a, b) for x, a in enumerate(comp) for b in comp[x + 1:]]
+    chosen = pairs if draw(st.booleans()) else draw(st.lists(st.sampled_from(pairs), unique=True))
+    return comp, {pair: draw(st.floats(0.6, 1.0)) for pair in chosen}
+
+
+@PROPERTY
+@given(components_with_scores(), st.sampled_from([0.3, 0.5, 1.0]))
+def test_average_linkage_shortcut_gives_what_merging_gives(case: tuple[list[int], dict[tuple[int, int], float]],
+                                                           link_fraction: float) -> None:
+    """A component whose pairs are all copies is one group at once; the merge loop agrees."""
+    from dedup.cluster import _average_linkage, _merge
+
+    comp, scores = case
+    keys = [f"id{k:02d}" for k in range(41)]
+    assert _average_linkage(comp, scores, keys, link_fraction) == _merge(comp, scores, keys, link_fraction)
