@@ -53,10 +53,12 @@ ProblemHandler = Callable[[Problem], None]
 
 @dataclass(frozen=True)
 class Source:
-    """One file to read: its path and the id prefix of its articles."""
+    """One file to read: its path, the id prefix of its articles and its kind
+    (text, html, json, jsonl; None: unknown, read as text)."""
 
-    path: Path
+    path: str
     ident: str
+    kind: str | None = None
 
 
 def discover(paths: Iterable[str | os.PathLike[str]], on_problem: ProblemHandler) -> Iterator[Source | str]:
@@ -75,10 +77,12 @@ def discover(paths: Iterable[str | os.PathLike[str]], on_problem: ProblemHandler
         if not path.exists():
             raise InputError(f"path does not exist: {raw}")
         if path.is_dir():
-            for rel in _walk(str(path), on_problem):
-                yield Source(path / rel, _text_id(rel))
+            root = str(path)
+            for rel, kind in _walk(root, on_problem):  # plain strings: a Path per file cost more than its listing
+                yield Source(os.path.join(root, rel), _text_id(rel), kind)
         else:
-            yield Source(path, _text_id(path.as_posix() if not path.is_absolute() else path.name))
+            yield Source(str(path), _text_id(path.as_posix() if not path.is_absolute() else path.name),
+                         _kind_of(path.name))
 
 
 def _is_special(entry: os.DirEntry[str]) -> bool:
@@ -103,8 +107,8 @@ def _text_id(name: str) -> str:
     return name
 
 
-def _walk(root: str, on_problem: ProblemHandler) -> Iterator[str]:
-    """The article files under folder ``root`` as paths relative to it, in the order their
+def _walk(root: str, on_problem: ProblemHandler) -> Iterator[tuple[str, str | None]]:
+    """The article files under folder ``root`` as paths relative to it (with their kinds), in the order their
     Path objects sort (part by part), found and yielded one folder at a time: reading
     starts at once, and the list of a huge tree is never held whole.
 
@@ -112,18 +116,22 @@ def _walk(root: str, on_problem: ProblemHandler) -> Iterator[str]:
     """
     stack = [iter(_listing(root, "", on_problem))]  # no recursion: any depth of folders
     while stack:
-        for rel, is_dir in stack[-1]:
-            if is_dir:
+        for rel, kind in stack[-1]:
+            if kind is _FOLDER:
                 stack.append(iter(_listing(root, rel, on_problem)))
                 break
-            yield rel
+            yield rel, kind
         else:
             stack.pop()
 
 
-def _listing(root: str, folder: str, on_problem: ProblemHandler) -> list[tuple[str, bool]]:
-    """The sub-folders and article files of ``root/folder``, sorted by name: ``(path from root, is a folder)``."""
-    entries: list[tuple[str, bool]] = []
+_FOLDER = "folder"
+
+
+def _listing(root: str, folder: str, on_problem: ProblemHandler) -> list[tuple[str, str | None]]:
+    """The sub-folders and article files of ``root/folder``, sorted by name: ``(path from root,
+    kind)``, the kind :data:`_FOLDER` for a sub-folder."""
+    entries: list[tuple[str, str | None]] = []
     try:
         with os.scandir(os.path.join(root, folder) if folder else root) as listing:
             for entry in listing:
@@ -135,18 +143,20 @@ def _listing(root: str, folder: str, on_problem: ProblemHandler) -> list[tuple[s
                     is_dir = False
                 if is_dir:
                     if not entry.is_symlink():
-                        entries.append((entry.name, True))
-                elif not _is_project_file(entry.name) and _kind_of(entry.name) is not None:
+                        entries.append((entry.name, _FOLDER))
+                    continue
+                kind = _kind_of(entry.name)
+                if kind is not None and not _is_project_file(entry.name):
                     if _is_special(entry):  # reading a pipe would wait for a writer forever
                         where = f"{folder}/{entry.name}" if folder else entry.name
                         on_problem(Problem(_text_id(where), "not a regular file (a pipe, socket or device)"))
                         continue
-                    entries.append((entry.name, False))
+                    entries.append((entry.name, kind))
     except OSError as exc:
         on_problem(Problem(str(exc.filename), f"cannot list folder ({exc.strerror})"))
         return []
     entries.sort()
-    return [(f"{folder}/{name}" if folder else name, is_dir) for name, is_dir in entries]
+    return [(f"{folder}/{name}" if folder else name, kind) for name, kind in entries]
 
 
 _PROJECT_FILES = ("readme", "license", "licence", "changelog", "contributing", "notice")
@@ -160,10 +170,6 @@ def _is_project_file(name: str) -> bool:
     """
     stem = name.lower().split(".", 1)[0]
     return stem in _PROJECT_FILES
-
-
-def _kind(path: Path) -> str | None:
-    return _kind_of(path.name)
 
 
 def _kind_of(name: str) -> str | None:
@@ -223,7 +229,7 @@ def read_units(paths: Iterable[str | os.PathLike[str]], on_problem: ProblemHandl
     """
     pending: list[Source] = []
     for item in discover(paths, on_problem):
-        if item != "-" and isinstance(item, Source) and _kind(item.path) != "jsonl":
+        if item != "-" and isinstance(item, Source) and item.kind != "jsonl":
             pending.append(item)
             if len(pending) >= FILES_PER_UNIT:
                 yield FileBatch(tuple(pending))
@@ -314,7 +320,7 @@ def _blocks(raw: IO[bytes], where: str, on_problem: ProblemHandler) -> Iterator[
 
 def _jsonl_file_batches(src: Source, on_problem: ProblemHandler) -> Iterator[BlockBatch]:
     try:
-        raw: IO[bytes] = (gzip.open(src.path, "rb") if src.path.name.lower().endswith(".gz")  # type: ignore[assignment]  # noqa: SIM115
+        raw: IO[bytes] = (gzip.open(src.path, "rb") if src.path.lower().endswith(".gz")  # type: ignore[assignment]  # noqa: SIM115
                           else open(src.path, "rb"))  # noqa: SIM115 - closed by the with below
     except OSError as exc:
         on_problem(Problem(src.ident, f"cannot read file ({exc.strerror or exc})"))
@@ -359,7 +365,7 @@ def read_file(src: Source, on_problem: ProblemHandler) -> list[Article]:
     where = src.ident
     try:
         raw = _read_bytes(src.path)
-        if src.path.name.lower().endswith(".gz"):
+        if src.path.lower().endswith(".gz"):
             raw = gzip.decompress(raw)
     except (EOFError, gzip.BadGzipFile, zlib.error, ValueError) as exc:  # before OSError: BadGzipFile is one
         on_problem(Problem(where, f"corrupt gzip data ({exc})"))
@@ -376,7 +382,7 @@ def read_file(src: Source, on_problem: ProblemHandler) -> list[Article]:
         text = raw.decode("utf-8", errors="replace")
         on_problem(Problem(where, f"invalid UTF-8 at byte {exc.start}, decoded with replacement characters",
                            skipped=False))
-    kind = _kind(src.path) or "text"
+    kind = src.kind or "text"
     if kind == "jsonl":
         return list(read_jsonl_lines(io.StringIO(text), where, on_problem))
     if kind == "json":
@@ -387,7 +393,7 @@ def read_file(src: Source, on_problem: ProblemHandler) -> list[Article]:
     return _single(src, text, {"title": guess_title(text) or ""}, on_problem)
 
 
-def _read_bytes(path: Path) -> bytes:
+def _read_bytes(path: str) -> bytes:
     """A file's contents: ``Path.read_bytes`` without its buffered file object (half the time on a news page)."""
     fd = os.open(path, os.O_RDONLY)
     try:
