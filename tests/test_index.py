@@ -719,6 +719,41 @@ def test_a_writer_waits_for_another_then_gives_up_with_a_clear_error(location: s
         assert waiter.add(_story(0)).added  # the lock is free again
 
 
+def test_opening_waits_while_another_connection_holds_a_fresh_file(tmp_path: Path) -> None:
+    """Turning a new file to WAL mode needs it alone, and SQLite does not wait for that by itself
+    (its busy timeout does not cover the journal-mode change): the store retries within its timeout.
+    Two workers creating one index at once failed this way now and then ("database is locked")."""
+    import threading
+
+    from dedup.index.sqlite import SQLiteStore
+
+    path = tmp_path / "index.db"
+    holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    holder.execute("CREATE TABLE t (x)")
+    holder.execute("BEGIN EXCLUSIVE")
+    release = threading.Timer(0.3, holder.execute, ["COMMIT"])
+    release.start()
+    try:
+        started = time.monotonic()
+        store = SQLiteStore(path, timeout=10)
+        assert time.monotonic() - started >= 0.25  # it waited for the holder
+        assert store.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        store.close()
+    finally:
+        release.join()
+        holder.close()
+    holder = sqlite3.connect(tmp_path / "other.db", isolation_level=None)
+    holder.execute("CREATE TABLE t (x)")
+    holder.execute("BEGIN EXCLUSIVE")
+    try:  # held for longer than the timeout: a clear error, after the timeout
+        started = time.monotonic()
+        with pytest.raises(IndexStoreError, match=r"cannot open the index \(database is locked\)"):
+            SQLiteStore(tmp_path / "other.db", timeout=0.2)
+        assert 0.1 <= time.monotonic() - started < 5
+    finally:
+        holder.close()
+
+
 def test_two_processes_create_one_index_at_once(location: str, tmp_path: Path) -> None:
     path = _write_jsonl(tmp_path / "one.jsonl", [_story(0)])
     procs = [_worker(location, path) for _ in range(2)]

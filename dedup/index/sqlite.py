@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import sqlite3
 import struct
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -93,6 +94,26 @@ def _chunks(items: Sequence[Any], size: int = 500) -> Iterator[Sequence[Any]]:
         yield items[start:start + size]
 
 
+def _use_wal(conn: sqlite3.Connection, timeout: float) -> None:
+    """Put the database in WAL mode (a property of the file: a no-op once done).
+
+    Changing the journal mode needs the file alone, and SQLite answers "database is locked"
+    at once rather than waiting its busy timeout: so wait here, up to ``timeout``.
+    """
+    deadline = time.monotonic() + timeout
+    delay = 0.005
+    while True:
+        try:
+            if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+                conn.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() + delay > deadline:
+                raise
+        time.sleep(delay)
+        delay = min(2 * delay, 0.1)
+
+
 class SQLiteStore:
     """An index in one SQLite file."""
 
@@ -104,7 +125,7 @@ class SQLiteStore:
             raise IndexStoreError(f"{self.where}: no index here (add articles to create one)")
         try:
             self.conn = sqlite3.connect(self.path, timeout=timeout, isolation_level=None)
-            self.conn.execute("PRAGMA journal_mode=WAL")
+            _use_wal(self.conn, timeout)
             self.conn.execute("PRAGMA synchronous=NORMAL")
             # 64 MB of page cache: band lookups and inserts hit random pages of a table that grows by ~70 rows an add
             self.conn.execute("PRAGMA cache_size=-65536")
