@@ -202,6 +202,9 @@ def _pass_fingerprint(task: tuple[int, int]) -> tuple[np.ndarray, _Encoded, list
             segs, alone = [], []
         articles.append((segs, alone))
     keys = np.frombuffer(_STATE["keys"].get_range(lo, hi), dtype=np.int64)
+    if len(keys) != sum(len(segs) for segs, _ in articles):  # the two spools out of step: a bug, not bad input
+        raise RuntimeError(f"articles {lo}-{hi - 1}: {len(keys)} segment keys spooled for "
+                           f"{sum(len(segs) for segs, _ in articles)} segments")
     boiler = rule.flags(keys).tolist()
     texts, lowers, lengths = [], [], []
     at = 0

@@ -406,6 +406,27 @@ def _shared_lead_corpus() -> list[dict[str, str]]:
     return out
 
 
+def test_a_dropped_duplicate_id_leaves_the_other_articles_stripped_as_without_it() -> None:
+    """The read pass spools segment texts and segment keys side by side; a later copy of an id is
+    dropped from both, so every other article is stripped and matched as if it had not been there."""
+    chrome = ["Harbor Times", "Subscribe to the Harbor Times newsletter for the morning briefing",
+              "Share this story with your friends and family"]
+    keys = sorted(STORIES)[:8]
+    articles = [{"id": f"harbor/{key}", "source": "Harbor Times",
+                 "text": "\n\n".join([chrome[0], STORIES[key]["title"], *paragraphs(STORIES[key]["text"]),
+                                       *chrome[1:]])} for key in keys]
+    articles += [{"id": f"wire/{key}", "source": "Wire", "title": STORIES[key]["title"],
+                  "text": STORIES[key]["text"]} for key in keys]
+    copy = {"id": "harbor/" + keys[0], "source": "Harbor Times",
+            "text": "\n\n".join(f"Another line number {k} of a page that reuses an id." for k in range(40))}
+    with_copy = [*articles[:3], copy, *articles[3:]]
+    for jobs in (1, 2):
+        plain, dropped = find_duplicates(articles, jobs=jobs), find_duplicates(with_copy, jobs=jobs)
+        assert [p.reason for p in dropped.problems] == ["duplicate id, later copy skipped"]
+        assert dropped.assignments == plain.assignments and dropped.clusters == plain.clusters
+        assert plain.duplicates == len(keys)  # each Harbor Times page, chrome stripped, joins its wire story
+
+
 def test_screen_option_of_the_cli(tmp_path: Path) -> None:
     """``dedup scan --screen 0`` verifies every candidate; the default screens, with the same clusters."""
     from click.testing import CliRunner
