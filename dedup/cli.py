@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TypeVar
 
 import click
@@ -16,7 +16,7 @@ import click
 from . import report
 from .config import Config
 from .errors import DedupError, InputError, StrictInputError
-from .pipeline import Result, scan_units
+from .pipeline import Counted, Result, scan_units
 from .reading import Problem, read_units
 
 T = TypeVar("T")
@@ -52,15 +52,23 @@ class Warner:
         return sum(1 for p in self.problems if p.skipped)
 
 
+_PROGRESS_UNITS = {"reading": " articles", "fingerprinting": " articles", "verifying": " pairs", "linking": " pairs",
+                   "indexing": " articles"}
+
+
 def progress_hook(quiet: bool) -> Callable[[Iterable[T], str, int | None], Iterable[T]]:
-    """A tqdm progress bar on stderr, only when stderr is a terminal."""
+    """A tqdm progress bar on stderr, only when stderr is a terminal, counting articles or pairs
+    (an item that stands for several, a :class:`~dedup.pipeline.Counted`, counts as its ``count``)."""
     if quiet or not sys.stderr.isatty():
         return lambda items, label, total: items
     from tqdm import tqdm
 
-    def hook(items: Iterable[T], label: str, total: int | None) -> Iterable[T]:
-        bar: Iterable[T] = tqdm(items, desc=label, total=total, unit=" batches", leave=False, file=sys.stderr)
-        return bar
+    def hook(items: Iterable[T], label: str, total: int | None) -> Iterator[T]:
+        with tqdm(desc=label, total=total, unit=_PROGRESS_UNITS.get(label, " items"), unit_scale=True, leave=False,
+                  file=sys.stderr) as bar:
+            for item in items:
+                bar.update(item.count if isinstance(item, Counted) else 1)
+                yield item
 
     return hook
 

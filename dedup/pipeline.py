@@ -27,7 +27,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 import numpy as np
 
@@ -62,6 +62,16 @@ PAIRS_PER_TASK = 4096
 def no_progress(items: Iterable[T], label: str, total: int | None) -> Iterable[T]:
     """The default progress hook: report nothing."""
     return items
+
+
+@dataclass(frozen=True, slots=True)
+class Counted(Generic[T]):
+    """What a progress hook sees go by: a batch's result (``value``) and how many articles
+    ("reading", "fingerprinting") or pairs ("verifying", "linking") it stands for. The hook's
+    ``total`` counts the same units (None: not known in advance)."""
+
+    value: T
+    count: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -441,8 +451,9 @@ def run(tasks: Iterable[Unit | list[Article]], config: Config, *, jobs: int = 1,
         counts = SegmentCounts()
         workers = _Workers(jobs, {})
         try:
-            for records, gids, metas, texts, seg_keys, owners, keys, got_problems in progress(
-                    workers.map(_pass_read, tasks), "reading", None):
+            read = (Counted(r, len(r[0])) for r in workers.map(_pass_read, tasks))
+            for item in progress(read, "reading", None):
+                records, gids, metas, texts, seg_keys, owners, keys, got_problems = item.value
                 for p in got_problems:
                     report(p)
                 keep = []
@@ -484,9 +495,9 @@ def run(tasks: Iterable[Unit | list[Article]], config: Config, *, jobs: int = 1,
         digests: list[bytes] = []
         workers = _Workers(jobs, state)
         try:
-            fingerprinted = workers.map(_pass_fingerprint, fp_tasks)
-            for keys_chunk, texts, lens, digest, sketch in progress(
-                    fingerprinted, "fingerprinting", (n + ARTICLES_PER_TASK - 1) // ARTICLES_PER_TASK):
+            fingerprinted = (Counted(r, len(r[2])) for r in workers.map(_pass_fingerprint, fp_tasks))
+            for item in progress(fingerprinted, "fingerprinting", n):
+                keys_chunk, texts, lens, digest, sketch = item.value
                 key_chunks.append(keys_chunk)
                 doc_spool.extend_encoded(*texts)
                 sketch_spool.append(sketch)
@@ -623,9 +634,9 @@ def _cluster_and_report(articles: _Articles, encoded_pairs: np.ndarray, config: 
         chunks = [work[k:k + PAIRS_PER_TASK] for k in range(0, len(work), PAIRS_PER_TASK)]
         results = workers.map(_pass_verify, ((c, n, screen) for c in chunks))
         if label:
-            results = iter(progress(results, label, len(chunks)))
+            results = (item.value for item in progress((Counted(r, len(r)) for r in results), label, len(work)))
         new_drops = [dropped]
-        for chunk, outs in zip(chunks, results):
+        for outs, chunk in zip(results, chunks):  # results first: zip then runs the hook to its end
             store.update((k, Verdicts.encode(v)) for k, v in zip(chunk.tolist(), outs) if v is not None)
             if None in outs:
                 new_drops.append(chunk[np.fromiter((v is None for v in outs), dtype=bool, count=len(outs))])

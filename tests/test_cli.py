@@ -5,13 +5,17 @@ from __future__ import annotations
 import csv
 import io
 import json
+import sys
+from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
 
 from dedup import Config
 from dedup.cli import cli
+from dedup.pipeline import scan_units
 
 DATA = Path(__file__).resolve().parent / "data"
 STORIES = {r["id"]: r for r in map(json.loads, (DATA / "reuters-stories.jsonl").read_text("utf-8").splitlines())}
@@ -344,3 +348,54 @@ def test_every_command_is_documented() -> None:
         page = invoke(name, "--help")
         assert page.exit_code == 0
         assert page.stdout.startswith(f"Usage: cli {name} ")
+
+
+def test_progress_counts_articles_and_pairs(corpus: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The library hands the progress hook batches that say how many articles or pairs they
+    stand for; the CLI's bar (on a terminal) counts those, not batches."""
+    from dedup.cli import progress_hook
+    from dedup.pipeline import Counted
+    from dedup.reading import read_units
+
+    seen: dict[str, tuple[int | None, int]] = {}
+
+    def hook(items: Iterable[Any], label: str, total: int | None) -> Iterator[Any]:
+        count = 0
+        for item in items:
+            count += item.count
+            yield item
+        seen[label] = (total, count)
+
+    scan_units(read_units([corpus], lambda p: None), progress=hook)
+    assert seen["reading"] == (None, 4) and seen["fingerprinting"] == (4, 4)
+    assert seen["verifying"][0] == seen["verifying"][1] > 0  # pairs of texts sent to be aligned
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    made: list[dict[str, Any]] = []
+
+    class Bar:  # stands in for tqdm: what the bar is told
+        def __init__(self, **options: Any) -> None:
+            self.options, self.n = options, 0
+            made.append(options)
+
+        def __enter__(self) -> Bar:
+            return self
+
+        def __exit__(self, *exc: object) -> None:
+            self.options["shown"] = self.n
+
+        def update(self, n: int) -> None:
+            self.n += n
+
+    import tqdm
+
+    monkeypatch.setattr(sys, "stderr", Terminal())
+    monkeypatch.setattr(tqdm, "tqdm", Bar)
+    bar = progress_hook(quiet=False)
+    assert [c.value for c in bar([Counted("a", 5), Counted("b", 7)], "reading", None)] == ["a", "b"]
+    assert list(bar(["x"], "indexing", None)) == ["x"]  # a plain item counts one
+    assert [(b["desc"], b["unit"], b["total"], b["shown"]) for b in made] == [
+        ("reading", " articles", None, 12), ("indexing", " articles", None, 1)]
