@@ -89,7 +89,7 @@ def explain(a: Article, b: Article, config: Config | None = None,
                       band_keys(np.array([la, lb]), config.lead_lsh_threshold, config.num_perm)])
     candidate = bool(np.any(keys[0] == keys[1]))
     verdict = verify_pair(doc_a, doc_b, a.published_at, b.published_at, config)
-    bound = float(screening_bounds(sketches(fa), sketches(fb), np.array(len(doc_a.tokens)),
-                                   np.array(len(doc_b.tokens)), config))
+    bound = float(screening_bounds(sketches(fa), sketches(fb), np.array(len(doc_a.words)),
+                                   np.array(len(doc_b.words)), config))
     return Explanation(a, b, doc_a, doc_b, estimate_jaccard(fa, fb), estimate_jaccard(la, lb), candidate, verdict,
                        bound, screen_floor(config))

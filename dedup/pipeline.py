@@ -201,20 +201,18 @@ def _pass_fingerprint(task: tuple[int, int]) -> tuple[np.ndarray, _Encoded, list
     config: Config = _STATE["config"]
     rule: BoilerplateSet = _STATE["rule"]
     reader: SpoolReader = _STATE["segments"]
-    blob = reader.get_range(lo, hi)
-    ends = (reader.ends[lo:hi] - (reader.ends[lo - 1] if lo else 0)).tolist()
     articles: list[tuple[list[str], list[bool]]] = []
-    for start, end in zip([0, *ends[:-1]], ends):
-        lines = blob[start:end].decode("utf-8").split("\n")
+    for entry in reader.get_many(lo, hi):
+        lines = entry.split("\n")
         alone = [line[:1] == _ALONE for line in lines]
         segs = [line[1:] if a else line for line, a in zip(lines, alone)] if any(alone) else lines
         if segs == [""]:
             segs, alone = [], []
         articles.append((segs, alone))
     keys = np.frombuffer(_STATE["keys"].get_range(lo, hi), dtype=np.int64)
-    if len(keys) != sum(len(segs) for segs, _ in articles):  # the two spools out of step: a bug, not bad input
-        raise RuntimeError(f"articles {lo}-{hi - 1}: {len(keys)} segment keys spooled for "
-                           f"{sum(len(segs) for segs, _ in articles)} segments")
+    segments = sum(len(segs) for segs, _ in articles)
+    if len(keys) != segments:  # the two spools out of step: a bug, not bad input
+        raise RuntimeError(f"articles {lo}-{hi - 1}: {len(keys)} segment keys spooled for {segments} segments")
     boiler = rule.flags(keys).tolist()
     texts, lowers, lengths = [], [], []
     at = 0

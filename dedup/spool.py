@@ -78,18 +78,21 @@ class SpoolReader:
         return {"path": self.path, "ends": self.ends, "_fd": None}
 
     def get(self, i: int) -> str:
-        return self.get_bytes(i).decode("utf-8")
-
-    def get_bytes(self, i: int) -> bytes:
         start = int(self.ends[i - 1]) if i else 0
         end = int(self.ends[i])
-        return os.pread(self._descriptor(), end - start, start)
+        return os.pread(self._descriptor(), end - start, start).decode("utf-8")
 
     def get_range(self, lo: int, hi: int) -> bytes:
         """Entries ``lo`` to ``hi - 1``, joined, in one read."""
         start = int(self.ends[lo - 1]) if lo else 0
         end = int(self.ends[hi - 1]) if hi > lo else start
         return os.pread(self._descriptor(), end - start, start)
+
+    def get_many(self, lo: int, hi: int) -> list[str]:
+        """Entries ``lo`` to ``hi - 1``, in one read."""
+        blob = self.get_range(lo, hi)
+        ends = (self.ends[lo:hi] - (self.ends[lo - 1] if lo else 0)).tolist()
+        return [blob[start:end].decode("utf-8") for start, end in zip([0, *ends[:-1]], ends)]
 
     def keep_open(self) -> None:
         """Open the file now, so that entries stay readable after the spool is closed

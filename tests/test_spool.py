@@ -22,6 +22,8 @@ def test_entries_come_back_whole_and_in_order_however_they_were_added() -> None:
         expected = [*TEXTS, "last"]
         assert len(spool) == len(reader) == len(expected)
         assert [reader.get(k) for k in range(len(expected))] == expected
+        assert reader.get_many(0, len(expected)) == expected and reader.get_many(1, 4) == expected[1:4]
+        assert reader.get_many(2, 2) == []
         clone = pickle.loads(pickle.dumps(reader))  # as sent to a worker process
         assert clone.get(2) == TEXTS[2]
         reader.keep_open()
