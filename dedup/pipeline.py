@@ -360,7 +360,7 @@ class _Workers:
 
 def _warm(config: Config) -> None:
     """Fill the caches the workers' passes use (LSH bands, MinHash permutations, screening bounds),
-    importing datasketch and scipy once, here, rather than in every forked worker."""
+    importing scipy once, here, rather than in every forked worker."""
     bands(config.lsh_threshold, config.num_perm)
     bands(config.lead_lsh_threshold, config.num_perm)
     permutations(config.num_perm, config.seed)

@@ -16,13 +16,14 @@ from datasketch import MinHash, MinHashLSH
 
 from dedup import Article, Config
 from dedup.boilerplate import BoilerplateStats, strip
-from dedup.candidates import candidate_pairs, containment_bounds, screen_floor, sketches
+from dedup.candidates import bands, candidate_pairs, containment_bounds, screen_floor, sketches
 from dedup.canonical import Candidate, choose
 from dedup.cluster import Verdicts, cluster, components
 from dedup.document import Doc, Prepared, prepare
 from dedup.fingerprint import (
     estimate_jaccard,
     minhash,
+    permutations,
     segment_keys,
     shingle_hashes,
     signature_batch,
@@ -347,6 +348,32 @@ def test_candidates_are_datasketch_lsh_candidates(threshold: float) -> None:
     assert candidate_pairs(sigs, sigs, config) == expected
     assert expected  # the variants do collide
 
+
+@pytest.mark.parametrize("num_perm", [16, 64, 100, 128, 256])
+def test_bands_are_the_ones_datasketch_picks(num_perm: int) -> None:
+    """candidates.bands works out MinHashLSH's (b, r) without importing datasketch: the same choice."""
+    for threshold in [0.05, 0.1, 0.2, 0.25, 0.3, 0.33, 0.4, 0.45, 0.5, 0.6, 0.7, 0.75, 0.8, 0.9, 0.95]:
+        try:
+            lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
+        except ValueError:  # a single band
+            with pytest.raises(ValueError):
+                bands(threshold, num_perm)
+            continue
+        assert bands(threshold, num_perm) == (lsh.b, lsh.r), (threshold, num_perm)
+
+
+def test_bands_reject_impossible_settings() -> None:
+    for threshold, num_perm in [(1.5, 128), (-0.1, 128), (0.5, 1), (0.95, 8)]:
+        with pytest.raises(ValueError):
+            bands(threshold, num_perm)
+
+
+@pytest.mark.parametrize(("num_perm", "seed"), [(128, 1), (64, 7), (256, 42), (1, 0)])
+def test_permutations_are_datasketchs(num_perm: int, seed: int) -> None:
+    a, b = permutations(num_perm, seed)
+    expected = MinHash(num_perm=num_perm, seed=seed, scheme="affine32").permutations
+    assert a.dtype == b.dtype == np.uint32
+    assert np.array_equal(a, expected[0]) and np.array_equal(b, expected[1])
 
 
 def test_containment_bound_holds_for_at_least_999_pairs_in_1000() -> None:
