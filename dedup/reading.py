@@ -192,29 +192,19 @@ class FileBatch:
 
 
 @dataclass(frozen=True)
-class LineBatch:
-    """Some lines of a JSON Lines stream (``first`` is the first line's number)."""
-
-    where: str
-    first: int
-    lines: tuple[str, ...]
-
-
-@dataclass(frozen=True)
 class BlockBatch:
-    """Whole lines of a JSON Lines file or of standard input, as the bytes read
-    (``first`` is the first line's number): the worker decodes and splits them,
-    so the reading process does no work per line."""
+    """Whole lines of a JSON Lines file or of standard input, as bytes (``first`` is
+    the first line's number): the worker decodes and splits them, so the reading
+    process does no work per line."""
 
     where: str
     first: int
     data: bytes
 
 
-Unit = FileBatch | LineBatch | BlockBatch
+Unit = FileBatch | BlockBatch
 
 FILES_PER_UNIT = 128  # ~40 ms of a worker's time: fewer, larger tasks cost the main process less to hand out
-LINES_PER_UNIT = 256
 BYTES_PER_BLOCK = 1 << 20  # ~250 news articles a piece of work
 _READ_BYTES = 1 << 16  # what one read asks for: a damaged compressed file loses at most this much more
 
@@ -224,8 +214,9 @@ def read_units(paths: Iterable[str | os.PathLike[str]], on_problem: ProblemHandl
     """Cut the input into pieces of work, in input order.
 
     Files are grouped a few at a time; JSON Lines files and standard input are
-    streamed here and cut into batches of lines, so a single huge file is
-    still spread over all workers and never held in memory whole.
+    streamed here and cut into blocks of whole lines, so a single huge file is
+    still spread over all workers and never held in memory whole. ``-`` reads
+    standard input, or ``stdin`` if given (a text stream, read as its UTF-8 bytes).
     """
     pending: list[Source] = []
     for item in discover(paths, on_problem):
@@ -238,11 +229,9 @@ def read_units(paths: Iterable[str | os.PathLike[str]], on_problem: ProblemHandl
         if pending:
             yield FileBatch(tuple(pending))
             pending = []
-        if item == "-":
-            if stdin is not None:  # a text stream given by the caller
-                yield from _line_batches(stdin, "<stdin>")
-            else:  # the real standard input, as bytes: invalid UTF-8 is reported as in a file
-                yield from _blocks(sys.stdin.buffer, "<stdin>", on_problem)
+        if item == "-":  # as bytes, so that invalid UTF-8 is reported as in a file
+            chunks = _reads(sys.stdin.buffer) if stdin is None else _encoded(stdin)
+            yield from _blocks(chunks, "<stdin>", on_problem)
         else:
             assert isinstance(item, Source)
             yield from _jsonl_file_batches(item, on_problem)
@@ -250,21 +239,25 @@ def read_units(paths: Iterable[str | os.PathLike[str]], on_problem: ProblemHandl
         yield FileBatch(tuple(pending))
 
 
-def _line_batches(stream: Iterable[str], where: str) -> Iterator[LineBatch]:
-    batch: list[str] = []
-    first = 1
-    for n, line in enumerate(stream, 1):
-        batch.append(line)
-        if len(batch) >= LINES_PER_UNIT:
-            yield LineBatch(where, first, tuple(batch))
-            batch = []
-            first = n + 1
-    if batch:
-        yield LineBatch(where, first, tuple(batch))
+def _reads(raw: IO[bytes]) -> Iterator[bytes]:
+    while chunk := raw.read(_READ_BYTES):
+        yield chunk
 
 
-def _blocks(raw: IO[bytes], where: str, on_problem: ProblemHandler) -> Iterator[BlockBatch]:
-    """A byte stream of lines cut into blocks of whole lines (a byte order mark at its start dropped).
+def _encoded(text: IO[str]) -> Iterator[bytes]:
+    """A text stream's content as UTF-8, a read at a time. Text decoded with
+    ``surrogateescape`` gets its undecodable bytes back; any lone surrogate stays an
+    invalid byte sequence, reported as invalid UTF-8 as on standard input."""
+    while chunk := text.read(_READ_BYTES):
+        try:
+            yield chunk.encode("utf-8", "surrogateescape")
+        except UnicodeEncodeError:  # a surrogate that is no escaped byte
+            yield chunk.encode("utf-8", "surrogatepass")
+
+
+def _blocks(chunks: Iterable[bytes], where: str, on_problem: ProblemHandler) -> Iterator[BlockBatch]:
+    """A stream of lines, read as ``chunks`` of bytes, cut into blocks of whole lines (a
+    byte order mark at its start dropped).
 
     Invalid UTF-8 is found here, so that it is reported once, at its first line; the
     workers decode with replacement characters. Text that is all ASCII needs no check.
@@ -298,9 +291,10 @@ def _blocks(raw: IO[bytes], where: str, on_problem: ProblemHandler) -> Iterator[
         first += block.count(b"\n")
         return batch
 
+    reads = iter(chunks)
     while True:
         try:
-            chunk = raw.read(_READ_BYTES)
+            chunk = next(reads, b"")
         except Exception:
             batch = cut(final=False)
             if batch is not None:
@@ -327,7 +321,7 @@ def _jsonl_file_batches(src: Source, on_problem: ProblemHandler) -> Iterator[Blo
         return
     try:
         with raw:
-            yield from _blocks(raw, src.ident, on_problem)
+            yield from _blocks(_reads(raw), src.ident, on_problem)
     except (OSError, EOFError, zlib.error) as exc:  # zlib.error: a damaged compressed body
         on_problem(Problem(src.ident, f"cannot read the rest of the file ({exc})"))
 
@@ -339,11 +333,9 @@ def load_unit(unit: Unit) -> tuple[list[Article], list[Problem]]:
     if isinstance(unit, FileBatch):
         for src in unit.sources:
             articles.extend(read_file(src, problems.append))
-    elif isinstance(unit, BlockBatch):
+    else:
         lines = unit.data.decode("utf-8", errors="replace").split("\n")
         articles.extend(read_jsonl_lines(lines, unit.where, problems.append, first=unit.first))
-    else:
-        articles.extend(read_jsonl_lines(unit.lines, unit.where, problems.append, first=unit.first))
     return articles, problems
 
 

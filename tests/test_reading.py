@@ -355,6 +355,42 @@ def test_invalid_utf8_on_standard_input_is_reported_and_replaced() -> None:
     assert b"Traceback" not in done.stderr
 
 
+def test_a_text_stream_given_for_stdin_reads_as_the_same_bytes_on_stdin(tmp_path: Path,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """``read_articles(["-"], stdin=...)`` takes a text stream, cut into blocks as standard input is:
+    the same articles, line numbers and warnings as the file, and a lone surrogate (text decoded
+    with surrogateescape) is reported once as invalid UTF-8."""
+    import io
+
+    import dedup.reading
+
+    monkeypatch.setattr(dedup.reading, "BYTES_PER_BLOCK", 64)  # many blocks, lines longer than a block
+    records = [dict(REC, id=f"rec-{k}") for k in range(6)]
+    text = _jsonl(*records[:2]).decode() + "not json\n\n" + _jsonl(*records[2:]).decode()
+    (tmp_path / "feed.jsonl").write_text(text, encoding="utf-8")
+    from_file, file_problems = read(tmp_path / "feed.jsonl")
+    problems: list[Problem] = []
+    from_stream = list(read_articles(["-"], problems.append, stdin=io.StringIO(text)))
+    assert [a.id for a in from_stream] == [a.id for a in from_file] == [f"rec-{k}" for k in range(6)]
+    assert [a.text for a in from_stream] == [a.text for a in from_file]
+    assert [(p.where, p.reason) for p in problems] == [
+        ("<stdin>:3", reason) for _, reason in ((p.where, p.reason) for p in file_problems)]
+    assert [p.where for p in file_problems] == ["feed.jsonl:3"]
+
+    escaped = ('{"id": "s", "title": "caf\udce9", "text": "' + REC["text"] + '"}\n'
+               + _jsonl(*records[:1]).decode())
+    problems = []
+    from_stream = list(read_articles(["-"], problems.append, stdin=io.StringIO(escaped)))
+    assert [a.id for a in from_stream] == ["s", "rec-0"]
+    assert from_stream[0].title == "caf\ufffd"
+    assert [(p.where, p.reason) for p in problems] == [
+        ("<stdin>:1", "invalid UTF-8, decoded with replacement characters")]
+    problems = []  # a surrogate that is no escaped byte: still reported, still read
+    from_stream = list(read_articles(["-"], problems.append, stdin=io.StringIO(escaped.replace("\udce9", "\ud800"))))
+    assert [a.id for a in from_stream] == ["s", "rec-0"] and from_stream[0].title.startswith("caf\ufffd")
+    assert [p.where for p in problems] == ["<stdin>:1"]
+
+
 def test_lone_surrogates_from_json_escapes_become_replacement_characters(tmp_path: Path) -> None:
     (tmp_path / "feed.jsonl").write_text('{"id": "s\\udce9", "title": "Caf\\ud800", "text": "'
                                          + REC["text"] + '"}\n', encoding="utf-8")
