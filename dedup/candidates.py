@@ -87,6 +87,24 @@ def band_keys(signatures: np.ndarray, threshold: float, num_perm: int) -> np.nda
     return folded
 
 
+def distinct(values: np.ndarray) -> np.ndarray:
+    """The distinct values of an integer array, sorted: ``np.unique`` by sorting.
+
+    numpy 2.3 and later find distinct values with a hash table, which on millions of
+    mostly distinct values (encoded pairs) is ~10x slower than sorting (5 s against
+    0.5 s for 5 million here).
+
+    >>> distinct(np.array([5, 1, 5, 3, 1])).tolist()
+    [1, 3, 5]
+    """
+    ordered = np.sort(values)
+    keep = np.empty(len(ordered), dtype=bool)
+    keep[:1] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=keep[1:])
+    found: np.ndarray = ordered[keep]
+    return found
+
+
 @lru_cache(maxsize=MAX_BUCKET)
 def _pairs_of(size: int) -> tuple[np.ndarray, np.ndarray]:
     i, j = np.triu_indices(size, k=1)
@@ -135,14 +153,24 @@ def pairs_from_keys(keys: np.ndarray | list[np.ndarray]) -> np.ndarray:
         every: np.ndarray = rows[i] * n + rows[j]
         return every
 
-    # The pairs inside each group of equal rows: they share every bucket.
-    rows_found = [bucket_pairs(members(g)) for g in np.flatnonzero(group_size > 1).tolist()]
+    # The pairs inside each group of equal rows (they share every bucket), one group size at a
+    # time: by_group lists each group's rows in row order, so a (groups x size) array of them
+    # gives all their pairs at once.
+    rows_found: list[np.ndarray] = []
+    for size in distinct(group_size[group_size > 1]).tolist():
+        at = group_start[:-1][group_size == size]
+        if size > MAX_BUCKET:
+            rows_found.extend(bucket_pairs(members(g)) for g in np.flatnonzero(group_size == size).tolist())
+            continue
+        rows = by_group[at[:, None] + np.arange(size)].astype(np.int64)
+        i, j = _pairs_of(size)
+        rows_found.append((rows[:, i] * n + rows[:, j]).ravel())
     weight = group_size[rep_group]  # rows each representative stands for
     for band in range(blocks[0].shape[1]):
         if pending > max(len(unique), 1_000_000):
             # A copy collides in many bands: fold the repeats away as we go, so memory
             # stays near the number of distinct pairs rather than pairs x bands.
-            unique = np.unique(np.concatenate([unique, *found]))
+            unique = distinct(np.concatenate([unique, *found]))
             found, pending = [], 0
         column = _column(blocks, band)[reps]
         order = np.argsort(column, kind="stable")
@@ -164,12 +192,12 @@ def pairs_from_keys(keys: np.ndarray | list[np.ndarray]) -> np.ndarray:
         for start, size in zip(starts[crowded].tolist(), sizes[crowded].tolist()):
             rows_found.append(bucket_pairs(np.concatenate([members(g) for g in
                                                            rep_group[order[start:start + size]].tolist()])))
-    pairs = np.unique(np.concatenate([unique, *found]))
+    pairs = distinct(np.concatenate([unique, *found]))
     # Pairs of representatives stand for all pairs of their groups' rows.
     a, b = np.divmod(pairs, n)
     single = (group_size[group[a]] == 1) & (group_size[group[b]] == 1)
     rows_found.append(_expand(group[a[~single]], group[b[~single]], by_group, group_start, n))
-    return np.unique(np.concatenate([pairs[single], *rows_found]))
+    return distinct(np.concatenate([pairs[single], *rows_found]))
 
 
 def _expand(ga: np.ndarray, gb: np.ndarray, by_group: np.ndarray, group_start: np.ndarray, n: int) -> np.ndarray:

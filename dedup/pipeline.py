@@ -37,6 +37,7 @@ from .candidates import (
     SKETCH_DTYPE,
     band_keys,
     bands,
+    distinct,
     jaccard_upper_bounds,
     pairs_from_keys,
     screen_floor,
@@ -638,7 +639,7 @@ def _cluster_and_report(articles: _Articles, encoded_pairs: np.ndarray, config: 
             store.update((k, Verdicts.encode(v)) for k, v in zip(chunk.tolist(), outs) if v is not None)
             if None in outs:
                 new_drops.append(chunk[np.fromiter((v is None for v in outs), dtype=bool, count=len(outs))])
-        dropped = np.unique(np.concatenate(new_drops))
+        dropped = distinct(np.concatenate(new_drops))
         if first is not None:
             found = np.array([by_text.get(k, np.nan) for k in texts.tolist()], dtype=np.float64)[inverse]
             verified = ~np.isnan(found)  # screened-out pairs have no verdict
@@ -682,7 +683,7 @@ def _encode_pairs(pairs: np.ndarray | Iterable[tuple[int, int]], n: int) -> np.n
         return pairs
     flat = np.fromiter(itertools.chain.from_iterable(pairs), dtype=np.int64)
     i, j = flat[0::2], flat[1::2]
-    encoded: np.ndarray = np.unique(np.minimum(i, j) * n + np.maximum(i, j))
+    encoded: np.ndarray = distinct(np.minimum(i, j) * n + np.maximum(i, j))
     return encoded
 
 

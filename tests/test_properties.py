@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
@@ -316,3 +317,14 @@ def test_average_linkage_shortcut_gives_what_merging_gives(case: tuple[list[int]
     comp, scores = case
     keys = [f"id{k:02d}" for k in range(41)]
     assert _average_linkage(comp, scores, keys, link_fraction) == _merge(comp, scores, keys, link_fraction)
+
+
+@given(st.lists(st.integers(-(2**62), 2**62), max_size=200), st.sampled_from([np.int64, np.uint32]))
+def test_distinct_is_np_unique(values: list[int], dtype: type) -> None:
+    """candidates.distinct (sorting) gives what np.unique gives (hashing, in numpy 2.3+)."""
+    from dedup.candidates import distinct
+
+    array = np.array([v % (2**32) for v in values] if dtype is np.uint32 else values, dtype=dtype)
+    found = distinct(array)
+    assert found.dtype == array.dtype
+    assert np.array_equal(found, np.unique(array))
