@@ -18,6 +18,7 @@ from .errors import (
     IndexStoreError,
     InputError,
     StrictInputError,
+    WorkspaceError,
 )
 from .index import Index, Match
 from .pipeline import Assignment, Cluster, Result, find_duplicates
@@ -40,6 +41,7 @@ __all__ = [
     "Problem",
     "Result",
     "StrictInputError",
+    "WorkspaceError",
     "find_duplicates",
     "read_articles",
 ]

@@ -7,8 +7,9 @@ so a caller can catch one class::
     ├── ConfigError          a setting is out of range or inconsistent
     ├── InputError           nothing readable, a missing path, a bad record
     │   └── StrictInputError some input was skipped while ``strict`` was set
-    └── IndexStoreError  a persistent index cannot be opened or used
-        └── IndexFormatError the index was written by another format/settings
+    ├── IndexStoreError  a persistent index cannot be opened or used
+    │   └── IndexFormatError the index was written by another format/settings
+    └── WorkspaceError   a batch run's temporary files cannot be written (disk full)
 
 The CLI turns each into a one-line ``Error: ...`` message.
 """
@@ -38,3 +39,8 @@ class IndexStoreError(DedupError):
 
 class IndexFormatError(IndexStoreError):
     """The index on disk uses another format version or other settings."""
+
+
+class WorkspaceError(DedupError):
+    """The temporary files a batch run keeps texts in cannot be created or written
+    (a full disk, a read-only or missing ``TMPDIR``)."""

@@ -15,6 +15,7 @@ candidate pair an encoded pair and a verdict.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import gc
 import hashlib
@@ -428,9 +429,9 @@ def run(tasks: Iterable[Unit | list[Article]], config: Config, *, jobs: int = 1,
         if on_problem is not None:
             on_problem(p)
 
-    seg_spool, key_spool, doc_spool, meta_spool = Spool(), Spool(), Spool(), Spool()
-    sketch_spool = RowSpool(SKETCH_DTYPE, config.num_perm)
-    try:
+    with contextlib.ExitStack() as spools:  # temp files, deleted however the run ends
+        seg_spool, key_spool, doc_spool, meta_spool = (spools.enter_context(Spool()) for _ in range(4))
+        sketch_spool = spools.enter_context(RowSpool(SKETCH_DTYPE, config.num_perm))
         clock = time.perf_counter()
         timings: dict[str, float] = {}
 
@@ -525,12 +526,6 @@ def run(tasks: Iterable[Unit | list[Article]], config: Config, *, jobs: int = 1,
             return result
         finally:
             workers.close()
-    finally:
-        seg_spool.close()
-        key_spool.close()
-        doc_spool.close()
-        meta_spool.close()
-        sketch_spool.close()
 
 
 def _timestamp(value: str | None) -> float:

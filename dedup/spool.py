@@ -14,16 +14,55 @@ import os
 import tempfile
 import weakref
 from collections.abc import Iterable
+from typing import BinaryIO, Self
 
 import numpy as np
+
+from .errors import WorkspaceError
+
+
+def _create(suffix: str, directory: str | None) -> tuple[str, BinaryIO]:
+    try:
+        fd, path = tempfile.mkstemp(prefix="dedup-", suffix=suffix, dir=directory)
+    except OSError as exc:
+        raise _workspace_error(exc, directory) from exc
+    return path, os.fdopen(fd, "wb", buffering=1 << 20)
+
+
+def _workspace_error(exc: OSError, directory: str | None) -> WorkspaceError:
+    where = directory or tempfile.gettempdir()
+    return WorkspaceError(f"cannot write temporary files in {where} ({exc.strerror or exc}); a batch run "
+                          "keeps its texts there, about twice the size of the input's text: set TMPDIR "
+                          "to a folder with room")
+
+
+def _write(out: BinaryIO, data: bytes, path: str) -> None:
+    try:
+        out.write(data)
+    except OSError as exc:
+        raise _workspace_error(exc, os.path.dirname(path)) from exc
+
+
+def _flush(out: BinaryIO, path: str) -> None:
+    try:
+        out.flush()
+    except OSError as exc:
+        raise _workspace_error(exc, os.path.dirname(path)) from exc
+
+
+def _discard(out: BinaryIO, path: str) -> None:
+    """Close and delete a temp file; what was not yet written is not needed any more."""
+    with contextlib.suppress(OSError):
+        out.close()
+    with contextlib.suppress(OSError):
+        os.unlink(path)
 
 
 class Spool:
     """Strings appended to a temp file; ``get(i)`` returns the i-th one."""
 
     def __init__(self, directory: str | None = None) -> None:
-        fd, self.path = tempfile.mkstemp(prefix="dedup-", suffix=".spool", dir=directory)
-        self._out = os.fdopen(fd, "wb", buffering=1 << 20)
+        self.path, self._out = _create(".spool", directory)
         self._chunks: list[np.ndarray] = []
         self._size = 0
         self._reader: SpoolReader | None = None
@@ -36,7 +75,7 @@ class Spool:
 
         One write for a whole batch (say, from a worker process), no work per entry.
         """
-        self._out.write(blob)
+        _write(self._out, blob, self.path)
         self._chunks.append(self._size + np.cumsum(sizes, dtype=np.int64))
         self._size += len(blob)
         if len(self._chunks) > 64:
@@ -44,7 +83,7 @@ class Spool:
 
     def offsets(self) -> np.ndarray:
         """End offsets of every entry (flushes the writer)."""
-        self._out.flush()
+        _flush(self._out, self.path)
         if len(self._chunks) > 1:
             self._chunks = [np.concatenate(self._chunks)]
         return self._chunks[0] if self._chunks else np.zeros(0, dtype=np.int64)
@@ -58,9 +97,13 @@ class Spool:
         return sum(len(c) for c in self._chunks)
 
     def close(self) -> None:
-        self._out.close()
-        with contextlib.suppress(OSError):
-            os.unlink(self.path)
+        _discard(self._out, self.path)
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 class SpoolReader:
@@ -111,25 +154,28 @@ class RowSpool:
     through a memory map: no offsets are kept, and a worker gathers any rows in one step."""
 
     def __init__(self, dtype: np.dtype | str, width: int, directory: str | None = None) -> None:
-        fd, self.path = tempfile.mkstemp(prefix="dedup-", suffix=".rows", dir=directory)
-        self._out = os.fdopen(fd, "wb", buffering=1 << 20)
+        self.path, self._out = _create(".rows", directory)
         self.dtype = np.dtype(dtype)
         self.width = width
         self._count = 0
 
     def append(self, rows: bytes) -> None:
         """Append whole rows, as their bytes."""
-        self._out.write(rows)
+        _write(self._out, rows, self.path)
         self._count += len(rows) // (self.dtype.itemsize * self.width)
 
     def reader(self) -> RowReader:
-        self._out.flush()
+        _flush(self._out, self.path)
         return RowReader(self.path, self.dtype, self.width, self._count)
 
     def close(self) -> None:
-        self._out.close()
-        with contextlib.suppress(OSError):
-            os.unlink(self.path)
+        _discard(self._out, self.path)
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 class RowReader:

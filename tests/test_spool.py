@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import os
 import pickle
+import resource
+import signal
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 
 from dedup.spool import RowSpool, Spool, encode_all
 
+SAMPLES = Path(__file__).parent.parent / "samples"
 TEXTS = ["first", "", "caf\u00e9 \u2014 \u201cquoted\u201d", "line one\nline two", "x" * 10_000]
 
 
@@ -59,3 +65,37 @@ def test_rows_come_back_by_position_in_any_order() -> None:
     finally:
         spool.close()
     assert not os.path.exists(spool.path)
+
+
+def test_a_full_disk_is_one_error_line_and_leaves_no_temp_files(tmp_path: Path) -> None:
+    """A scan whose temp files cannot grow (a real process under a file-size limit: writes past
+    it fail as on a full disk) ends with one ``Error:`` line naming the folder and TMPDIR, no
+    traceback, and no temp files left behind."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    story = (SAMPLES / "reuters").glob("*.txt")
+    text = "\n\n".join(p.read_text(encoding="utf-8") for p in sorted(story))
+    for k in range(300):  # ~1 MB of text, far more than the limit below
+        (corpus / f"a{k}.txt").write_text(f"Story {k}\n\n{text}", encoding="utf-8")
+    temp = tmp_path / "temp"
+    temp.mkdir()
+    limit = 64 * 1024
+
+    def limit_file_size() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # so that a write past the limit fails (EFBIG)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    done = subprocess.run([sys.executable, "-c", "from dedup.cli import cli; cli()", "scan", str(corpus),
+                           "--quiet", "--jobs", "2"], capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "TMPDIR": str(temp)}, preexec_fn=limit_file_size)
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr
+    assert done.stderr.startswith(f"Error: cannot write temporary files in {temp} (File too large)")
+    assert "set TMPDIR" in done.stderr and done.stderr.count("\n") == 1
+    assert not list(temp.iterdir())  # nothing left behind
+
+    done = subprocess.run([sys.executable, "-c", "from dedup.cli import cli; cli()", "scan", str(corpus),
+                           "--quiet", "--format", "jsonl"], capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "TMPDIR": str(temp)})  # the same without the limit
+    assert done.returncode == 0 and len(done.stdout.splitlines()) == 300
+    assert not list(temp.iterdir())
