@@ -32,8 +32,8 @@ def _create(suffix: str, directory: str | None) -> tuple[str, BinaryIO]:
 def _workspace_error(exc: OSError, directory: str | None) -> WorkspaceError:
     where = directory or tempfile.gettempdir()
     return WorkspaceError(f"cannot write temporary files in {where} ({exc.strerror or exc}); a batch run "
-                          "keeps its texts there, about twice the size of the input's text: set TMPDIR "
-                          "to a folder with room")
+                          "keeps its texts there, up to about twice the input's size: set TMPDIR to a "
+                          "folder with room")
 
 
 def _write(out: BinaryIO, data: bytes, path: str) -> None:
