@@ -23,6 +23,8 @@ import itertools
 import json
 import multiprocessing
 import os
+import signal
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -192,6 +194,13 @@ def _init_worker(state: dict[str, Any]) -> None:
     _STATE.update(state)
 
 
+def _init_pool_worker(state: dict[str, Any]) -> None:
+    # Ctrl-C reaches every process of the terminal's group: the main process stops the
+    # workers; interrupted themselves, they printed tracebacks and could leave it waiting.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _init_worker(state)
+
+
 _ALONE = "\x01"  # marks, in the spool, a segment that is a paragraph of its own
 
 
@@ -325,11 +334,19 @@ class _Workers:
             # Forked workers inherit the parent's objects; frozen, the workers' garbage
             # collections leave them untouched, so their pages stay shared, not copied.
             gc.freeze()
+            # The workers are forked with Ctrl-C ignored (they inherit it), so that none is
+            # interrupted before its initializer ignores it too (the main thread only: elsewhere
+            # Python cannot set signal handlers, and the initializer does it alone).
+            in_main = threading.current_thread() is threading.main_thread()
+            interrupt = signal.signal(signal.SIGINT, signal.SIG_IGN) if in_main else None
             try:
-                self.executor = ProcessPoolExecutor(jobs, mp_context=ctx, initializer=_init_worker, initargs=(state,))
+                self.executor = ProcessPoolExecutor(jobs, mp_context=ctx, initializer=_init_pool_worker,
+                                                    initargs=(state,))
                 self.executor.submit(int).result()  # start the workers now, while frozen
             finally:
                 gc.unfreeze()
+                if interrupt is not None:
+                    signal.signal(signal.SIGINT, interrupt)
         else:
             _init_worker(state)
 

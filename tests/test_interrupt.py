@@ -1,0 +1,82 @@
+"""Ctrl-C during a scan, as a terminal sends it (SIGINT to the whole process group): the run
+stops with click's one-line "Aborted!", no process prints a traceback, no process is left
+running or waiting, and no temporary file is left behind. Real processes, interrupted at
+several points of the run (reading, fingerprinting, verifying)."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+DATA = Path(__file__).parent / "data"
+STORIES = [json.loads(line) for line in (DATA / "reuters-stories.jsonl").read_text("utf-8").splitlines()]
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """6,000 articles made of the stories' sentences in random orders, each with two copies:
+    a scan of it takes a few seconds on two workers."""
+    rng = random.Random(5)
+    sentences = [s.strip() + "." for story in STORIES for s in story["text"].replace("\n", " ").split(".")
+                 if len(s.split()) > 4]
+    folder = tmp_path_factory.mktemp("interrupt") / "corpus"
+    for outlet in ("a", "b", "c"):
+        (folder / outlet).mkdir(parents=True)
+    for k in range(2000):
+        body = " ".join(rng.sample(sentences, 12))
+        text = f"Story number {k} of the day\n\n{body}\n"
+        for outlet in ("a", "b", "c"):
+            (folder / outlet / f"{k}.txt").write_text(text if outlet != "c" else text + "Read more.\n", "utf-8")
+    return folder
+
+
+@pytest.mark.parametrize("delay", [0.4, 1.0, 1.6, 2.2])
+def test_ctrl_c_stops_a_scan_at_once_and_cleanly(corpus: Path, tmp_path: Path, delay: float) -> None:
+    temp = tmp_path / "temp"
+    temp.mkdir()
+    scan = subprocess.Popen(
+        [sys.executable, "-c", "from dedup.cli import cli; cli()", "scan", str(corpus), "--jobs", "2",
+         "--format", "jsonl", "--output", str(tmp_path / "out.jsonl")],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+        env={**os.environ, "TMPDIR": str(temp)})
+    time.sleep(delay)
+    assert scan.poll() is None, "the scan ended before it could be interrupted: make the corpus bigger"
+    os.killpg(scan.pid, signal.SIGINT)
+    try:
+        _, err = scan.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        os.killpg(scan.pid, signal.SIGKILL)
+        pytest.fail("the interrupted scan did not exit within 60 s")
+    assert scan.returncode == 1
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err
+    assert err.strip().splitlines()[-1] == "Aborted!"
+    with pytest.raises(ProcessLookupError):  # no worker of the group left running
+        for _ in range(50):
+            os.killpg(scan.pid, 0)
+            time.sleep(0.1)
+    assert not list(temp.iterdir())
+
+
+def test_workers_start_from_a_thread_other_than_the_main_one() -> None:
+    """Only the main thread may set signal handlers: elsewhere (a web server's worker thread)
+    the pool starts without touching them (the workers' initializer ignores Ctrl-C)."""
+    import threading
+
+    from dedup import Result, find_duplicates
+
+    articles = [{"id": f"{k}-{copy}", "text": story["text"]} for k, story in enumerate(STORIES) for copy in range(2)]
+    found: list[Result] = []
+    thread = threading.Thread(target=lambda: found.append(find_duplicates(articles, jobs=2)))
+    thread.start()
+    thread.join(timeout=120)
+    (result,) = found
+    assert len(result.clusters) == len(STORIES)
+    assert all(len(c.members) == 2 for c in result.clusters)
