@@ -110,7 +110,7 @@ def run_options(func: Callable[..., Any]) -> Callable[..., Any]:
     options = [
         click.option("--strict", is_flag=True, help="Fail (exit 1) if any input had to be skipped."),
         click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary on stderr."),
-        click.option("-j", "--jobs", type=int, default=0, show_default="all cores",
+        click.option("-j", "--jobs", type=int, default=0, show_default="all usable cores",
                      help="Worker processes for reading, fingerprinting and verifying "
                           "(results do not depend on it)."),
     ]

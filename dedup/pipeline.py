@@ -377,6 +377,15 @@ class _Workers:
             self.executor.shutdown(wait=True, cancel_futures=True)
 
 
+def usable_cores() -> int:
+    """The cores this process may run on (``jobs=0``): its CPU affinity, as a container's
+    ``--cpuset-cpus`` or ``taskset`` sets it, not every core of the machine."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # no sched_getaffinity (macOS, Windows)
+        return os.cpu_count() or 1
+
+
 def _warm(config: Config) -> None:
     """Fill the caches the workers' passes use (LSH bands, MinHash permutations, screening bounds),
     importing scipy once, here, rather than in every forked worker."""
@@ -438,7 +447,7 @@ def run(tasks: Iterable[Unit | list[Article]], config: Config, *, jobs: int = 1,
         progress: Progress[Any] = no_progress, problems: list[Problem] | None = None,
         on_problem: Callable[[Problem], None] | None = None) -> Result:
     """The batch engine behind :func:`find_duplicates` and ``dedup scan``."""
-    jobs = max(1, jobs if jobs > 0 else (os.cpu_count() or 1))
+    jobs = max(1, jobs if jobs > 0 else usable_cores())
     problems = problems if problems is not None else []
 
     def report(p: Problem) -> None:

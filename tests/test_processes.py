@@ -1,7 +1,10 @@
-"""Ctrl-C during a scan, as a terminal sends it (SIGINT to the whole process group): the run
+"""The worker processes of a batch run, real ones.
+
+Ctrl-C during a scan, as a terminal sends it (SIGINT to the whole process group): the run
 stops with click's one-line "Aborted!", no process prints a traceback, no process is left
-running or waiting, and no temporary file is left behind. Real processes, interrupted at
-several points of the run (reading, fingerprinting, verifying)."""
+running or waiting, and no temporary file is left behind; interrupted at several points of
+the run (reading, fingerprinting, verifying). Workers also start from a thread other than
+the main one, and "all cores" means the cores the process may use."""
 
 from __future__ import annotations
 
@@ -80,3 +83,14 @@ def test_workers_start_from_a_thread_other_than_the_main_one() -> None:
     (result,) = found
     assert len(result.clusters) == len(STORIES)
     assert all(len(c.members) == 2 for c in result.clusters)
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_setaffinity"), reason="no CPU affinity on this system")
+def test_all_cores_means_the_cores_this_process_may_use() -> None:
+    """--jobs 0 (the default) counts the cores of the process's CPU affinity (a container's
+    cpuset, taskset), not the machine's."""
+    one = min(os.sched_getaffinity(0))
+    done = subprocess.run([sys.executable, "-c", "from dedup.pipeline import usable_cores; print(usable_cores())"],
+                          capture_output=True, text=True, timeout=60,
+                          preexec_fn=lambda: os.sched_setaffinity(0, {one}))
+    assert done.stdout.strip() == "1", done.stderr
