@@ -9,6 +9,7 @@ verified copies. A cluster is thus never held together by one weak link.
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -118,24 +119,44 @@ def cluster(n: int, candidates: Any, verify_many: VerifyMany, verdicts: Verdicts
     if any(2 < len(comp) <= FULL_LINKAGE_LIMIT for comp in comps):
         verify_many(((comp[x], comp[y]) for comp in comps if 2 < len(comp) <= FULL_LINKAGE_LIMIT
                      for x in range(len(comp)) for y in range(x + 1, len(comp))), LINKING)
-    score = verdicts.match_score
     groups: list[Group] = []
-    for comp in comps:
-        within = _scores_within(comp, score)
+    for comp, within in zip(comps, _matches_by_component(n, comps, verdicts)):
         if len(comp) <= 2:
             groups.append(_summarise(comp, within))
             continue
-        for members in _average_linkage(comp, within, keys, link_fraction):
-            groups.append(_summarise(members, within))
+        parts = _average_linkage(comp, within, keys, link_fraction)
+        for members, inside in zip(parts, _scores_by_part(parts, within)):
+            groups.append(_summarise(members, inside))
     return groups
 
 
-def _scores_within(comp: list[int], score: Callable[[int, int], float | None]) -> dict[tuple[int, int], float]:
-    """The verified matches inside one component (pairs are checked per component, so this is cheap)."""
-    if len(comp) == 1:
-        return {}
-    found = ((a, b, score(a, b)) for x, a in enumerate(comp) for b in comp[x + 1:])
-    return {(a, b): s for a, b, s in found if s is not None}
+def _matches_by_component(n: int, comps: list[list[int]], verdicts: Verdicts) -> list[dict[tuple[int, int], float]]:
+    """The verified matches inside each component, ``{(a, b): score}``: every match has both ends in
+    one component. One pass over the verdicts, not one lookup per pair of members (a component
+    of 10,000 copies has 50 million pairs)."""
+    found: list[dict[tuple[int, int], float]] = [{} for _ in comps]
+    if not comps or not verdicts.values:
+        return found
+    comp_of = np.zeros(n, dtype=np.int64)
+    comp_of[np.concatenate(comps)] = np.repeat(np.arange(len(comps)), [len(c) for c in comps])
+    encoded = np.fromiter(verdicts.values.keys(), dtype=np.int64, count=len(verdicts.values))
+    scores = np.fromiter(verdicts.values.values(), dtype=np.float64, count=len(verdicts.values))
+    match = scores >= 0
+    a, b = np.divmod(encoded[match], verdicts.n)
+    for c, x, y, score in zip(comp_of[a].tolist(), a.tolist(), b.tolist(), scores[match].tolist()):
+        found[c][(x, y)] = score
+    return found
+
+
+def _scores_by_part(parts: list[list[int]], scores: dict[tuple[int, int], float]) -> list[dict[tuple[int, int], float]]:
+    """The scores inside each part of a split component (one pass over the component's scores)."""
+    part_of = {m: k for k, members in enumerate(parts) for m in members}
+    inside: list[dict[tuple[int, int], float]] = [{} for _ in parts]
+    for (a, b), score in scores.items():
+        k = part_of[a]
+        if part_of[b] == k:
+            inside[k][(a, b)] = score
+    return inside
 
 
 def _average_linkage(comp: list[int], scores: dict[tuple[int, int], float], keys: Sequence[str],
@@ -148,37 +169,49 @@ def _average_linkage(comp: list[int], scores: dict[tuple[int, int], float], keys
 
 def _merge(comp: list[int], scores: dict[tuple[int, int], float], keys: Sequence[str],
            link_fraction: float) -> list[list[int]]:
+    """Average-linkage agglomeration: while two groups have at least ``link_fraction`` of the
+    pairs between them verified, merge the pair with the highest share (ties: the smallest
+    keys). Groups' links live in a heap, and a merge re-weighs only the merged group's links
+    (an entry of a group that changed since is skipped), so a component of thousands of
+    members costs about its number of links times a logarithm, not members times links."""
     clusters: dict[int, list[int]] = {i: [i] for i in comp}
     lowest = {i: keys[i] for i in comp}  # each cluster's smallest key: ties go to the smallest keys
-    links: dict[tuple[int, int], int] = {}
-    for (a, b) in scores:
+    links: dict[int, dict[int, int]] = {i: {} for i in comp}  # verified pairs between two clusters
+    for a, b in scores:
         if a in clusters and b in clusters:
-            links[(a, b)] = links.get((a, b), 0) + 1
-    while True:
-        best: tuple[float, str, str, int, int] | None = None
-        for (a, b), count in links.items():
-            strength = count / (len(clusters[a]) * len(clusters[b]))
-            if strength < link_fraction:
-                continue
+            links[a][b] = links[a].get(b, 0) + 1
+            links[b][a] = links[b].get(a, 0) + 1
+    version = dict.fromkeys(comp, 0)
+    heap: list[tuple[float, str, str, int, int, int, int]] = []
+
+    def push(a: int, b: int) -> None:  # a < b
+        strength = links[a][b] / (len(clusters[a]) * len(clusters[b]))
+        if strength >= link_fraction:
             ka, kb = lowest[a], lowest[b]
-            cand = (-strength, ka, kb, a, b) if ka <= kb else (-strength, kb, ka, a, b)
-            if best is None or cand < best:
-                best = cand
-        if best is None:
-            break
-        _, _, _, a, b = best
+            first, second = (ka, kb) if ka <= kb else (kb, ka)
+            heapq.heappush(heap, (-strength, first, second, a, b, version[a], version[b]))
+
+    for a in comp:
+        for b in links[a]:
+            if a < b:
+                push(a, b)
+    while heap:
+        *_, a, b, version_a, version_b = heapq.heappop(heap)
+        if version.get(a) != version_a or version.get(b) != version_b:
+            continue  # one of them has merged since
         keep, gone = min(a, b), max(a, b)
         clusters[keep].extend(clusters.pop(gone))
         lowest[keep] = min(lowest[keep], lowest.pop(gone))
-        merged: dict[tuple[int, int], int] = {}
-        for (x, y), count in links.items():
-            x2 = keep if x == gone else x
-            y2 = keep if y == gone else y
-            if x2 == y2:
-                continue
-            pair = (x2, y2) if x2 < y2 else (y2, x2)
-            merged[pair] = merged.get(pair, 0) + count
-        links = merged
+        del version[gone]
+        version[keep] += 1
+        kept = links[keep]
+        del kept[gone]
+        for other, count in links.pop(gone).items():
+            if other != keep:
+                del links[other][gone]
+                kept[other] = links[other][keep] = kept.get(other, 0) + count
+        for other in kept:
+            push(min(keep, other), max(keep, other))
     return [sorted(c) for c in clusters.values()]
 
 

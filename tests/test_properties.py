@@ -319,6 +319,67 @@ def test_average_linkage_shortcut_gives_what_merging_gives(case: tuple[list[int]
     assert _average_linkage(comp, scores, keys, link_fraction) == _merge(comp, scores, keys, link_fraction)
 
 
+def _merge_by_scanning(comp: list[int], scores: dict[tuple[int, int], float], keys: list[str],
+                      link_fraction: float) -> list[list[int]]:
+    """Average linkage as first written: every round scans every link for the best one and
+    rebuilds the links after the merge (members times links: minutes on thousands of members)."""
+    clusters: dict[int, list[int]] = {i: [i] for i in comp}
+    lowest = {i: keys[i] for i in comp}
+    links: dict[tuple[int, int], int] = {}
+    for (a, b) in scores:
+        if a in clusters and b in clusters:
+            links[(a, b)] = links.get((a, b), 0) + 1
+    while True:
+        best: tuple[float, str, str, int, int] | None = None
+        for (a, b), count in links.items():
+            strength = count / (len(clusters[a]) * len(clusters[b]))
+            if strength < link_fraction:
+                continue
+            ka, kb = lowest[a], lowest[b]
+            cand = (-strength, ka, kb, a, b) if ka <= kb else (-strength, kb, ka, a, b)
+            if best is None or cand < best:
+                best = cand
+        if best is None:
+            break
+        _, _, _, a, b = best
+        keep, gone = min(a, b), max(a, b)
+        clusters[keep].extend(clusters.pop(gone))
+        lowest[keep] = min(lowest[keep], lowest.pop(gone))
+        merged: dict[tuple[int, int], int] = {}
+        for (x, y), count in links.items():
+            x2 = keep if x == gone else x
+            y2 = keep if y == gone else y
+            if x2 == y2:
+                continue
+            pair = (x2, y2) if x2 < y2 else (y2, x2)
+            merged[pair] = merged.get(pair, 0) + count
+        links = merged
+    return [sorted(c) for c in clusters.values()]
+
+
+@st.composite
+def linked_components(draw: st.DrawFn) -> tuple[list[int], dict[tuple[int, int], float], list[str]]:
+    """A component of up to 30 members with some of its pairs verified (dense or sparse), and ids
+    in an order unrelated to the positions (ties go to the smallest ids)."""
+    comp = sorted(draw(st.sets(st.integers(0, 60), min_size=2, max_size=30)))
+    pairs = [(a, b) for x, a in enumerate(comp) for b in comp[x + 1:]]
+    density = draw(st.sampled_from([0.1, 0.3, 0.6, 0.9]))
+    chosen = [p for p in pairs if draw(st.floats(0, 1)) < density]
+    keys = [f"id{k:03d}" for k in draw(st.permutations(range(61)))]
+    return comp, {pair: 0.9 for pair in chosen}, keys
+
+
+@PROPERTY
+@given(linked_components(), st.sampled_from([0.1, 0.3, 0.5, 0.75, 1.0]))
+def test_merging_through_a_heap_gives_what_scanning_gives(case: tuple[list[int], dict[tuple[int, int], float],
+                                                                      list[str]], link_fraction: float) -> None:
+    """The heap of links merges the same groups, in the same order of ties, as scanning every link."""
+    from dedup.cluster import _merge
+
+    comp, scores, keys = case
+    assert _merge(comp, scores, keys, link_fraction) == _merge_by_scanning(comp, scores, keys, link_fraction)
+
+
 @given(st.lists(st.integers(-(2**62), 2**62), max_size=200), st.sampled_from([np.int64, np.uint32]))
 def test_distinct_is_np_unique(values: list[int], dtype: type) -> None:
     """candidates.distinct (sorting) gives what np.unique gives (hashing, in numpy 2.3+)."""
