@@ -6,6 +6,7 @@ library and prints. Library errors become one-line ``Error: ...`` messages.
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 from collections.abc import Callable, Iterable, Iterator
@@ -164,6 +165,26 @@ def run_scan(paths: tuple[str, ...], config: Config, quiet: bool, strict: bool, 
     return result
 
 
+def emit(result: Result, fmt: str, output: str | None) -> None:
+    """Write a report to ``output`` or standard output, a line at a time for jsonl and csv
+    (a million articles' report is never held whole in memory)."""
+    if output:
+        try:
+            with open(output, "w", encoding="utf-8") as fh:
+                report.write(result, fmt, fh)
+        except OSError as exc:
+            raise click.ClickException(f"cannot write {output}: {exc.strerror}") from exc
+        return
+    out = sys.stdout
+    try:
+        report.write(result, fmt, out)
+        out.flush()
+    except BrokenPipeError:
+        # The reader stopped early (`| head`): end quietly, with the status other tools give.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # the exit's flush must not fail again
+        sys.exit(1)
+
+
 @cli.command()
 @click.argument("paths", nargs=-1, required=True, metavar="PATH...")
 @click.option("--format", "fmt", type=click.Choice(report.FORMATS), default="text", show_default=True,
@@ -181,14 +202,7 @@ def scan(paths: tuple[str, ...], fmt: str, output: str | None, strict: bool, qui
     """
     config = build_config(**options)
     result = run_scan(paths, config, quiet, strict, jobs)
-    if output:
-        try:
-            with open(output, "w", encoding="utf-8") as fh:
-                report.write(result, fmt, fh)
-        except OSError as exc:
-            raise click.ClickException(f"cannot write {output}: {exc.strerror}") from exc
-    else:
-        click.echo(report.render(result, fmt), nl=False)
+    emit(result, fmt, output)
     if not quiet and (output or fmt != "text"):
         n = result.counts()
         click.echo(f"{n['articles']} articles read, {n['skipped']} skipped, {n['clusters']} clusters, "

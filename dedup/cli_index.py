@@ -17,7 +17,7 @@ import click
 from click.core import ParameterSource
 
 from . import report
-from .cli import Warner, build_config, config_options, parse_duration, progress_hook
+from .cli import Warner, build_config, config_options, emit, parse_duration, progress_hook
 from .errors import DedupError
 from .index import Index, IndexStats, Match
 from .reading import read_articles
@@ -166,14 +166,7 @@ def export_cmd(location: str, fmt: str, output: str | None) -> None:
     """Write every article of INDEX with its cluster, as scan reports them."""
     with _open(location, {}, create=False) as index:
         try:
-            text = report.render(index.result(), fmt)
+            result = index.result()
         except DedupError as exc:
             raise click.ClickException(str(exc)) from exc
-    if output:
-        try:
-            with open(output, "w", encoding="utf-8") as fh:
-                fh.write(text)
-        except OSError as exc:
-            raise click.ClickException(f"cannot write {output}: {exc.strerror}") from exc
-    else:
-        click.echo(text, nl=False)
+        emit(result, fmt, output)

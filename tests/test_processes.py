@@ -94,3 +94,20 @@ def test_all_cores_means_the_cores_this_process_may_use() -> None:
                           capture_output=True, text=True, timeout=60,
                           preexec_fn=lambda: os.sched_setaffinity(0, {one}))
     assert done.stdout.strip() == "1", done.stderr
+
+
+def test_a_reader_that_stops_early_ends_the_report_quietly(corpus: Path, tmp_path: Path) -> None:
+    """`dedup scan ... | head -1`: the report goes to standard output a line at a time; when the
+    reader closes the pipe, the scan ends with status 1 and no traceback."""
+    scan = subprocess.Popen([sys.executable, "-c", "from dedup.cli import cli; cli()", "scan", str(corpus),
+                             "--format", "jsonl", "--quiet"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            env={**os.environ, "TMPDIR": str(tmp_path)})
+    assert scan.stdout is not None and scan.stderr is not None
+    first = json.loads(scan.stdout.readline())
+    scan.stdout.close()  # 6,000 lines do not fit in the pipe: writing the rest fails
+    err = scan.stderr.read().decode()
+    scan.stderr.close()
+    assert scan.wait(timeout=120) == 1
+    assert first["cluster"] == 1
+    assert err == ""
+    assert not list(tmp_path.iterdir())
