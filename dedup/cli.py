@@ -6,7 +6,6 @@ library and prints. Library errors become one-line ``Error: ...`` messages.
 
 from __future__ import annotations
 
-import os
 import re
 import sys
 from collections.abc import Callable, Iterable, Iterator
@@ -175,14 +174,7 @@ def emit(result: Result, fmt: str, output: str | None) -> None:
         except OSError as exc:
             raise click.ClickException(f"cannot write {output}: {exc.strerror}") from exc
         return
-    out = sys.stdout
-    try:
-        report.write(result, fmt, out)
-        out.flush()
-    except BrokenPipeError:
-        # The reader stopped early (`| head`): end quietly, with the status other tools give.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # the exit's flush must not fail again
-        sys.exit(1)
+    report.write(result, fmt, sys.stdout)  # a reader that stops early (`| head`): click ends quietly
 
 
 @cli.command()
