@@ -130,22 +130,27 @@ def cluster(n: int, candidates: Any, verify_many: VerifyMany, verdicts: Verdicts
     return groups
 
 
-def _matches_by_component(n: int, comps: list[list[int]], verdicts: Verdicts) -> list[dict[tuple[int, int], float]]:
-    """The verified matches inside each component, ``{(a, b): score}``: every match has both ends in
-    one component. One pass over the verdicts, not one lookup per pair of members (a component
-    of 10,000 copies has 50 million pairs)."""
-    found: list[dict[tuple[int, int], float]] = [{} for _ in comps]
-    if not comps or not verdicts.values:
-        return found
+def _matches_by_component(n: int, comps: list[list[int]], verdicts: Verdicts) -> Iterator[dict[tuple[int, int], float]]:
+    """The verified matches inside each component in turn, ``{(a, b): score}`` (every match has both
+    ends in one component). One pass over the verdicts, not a lookup per pair of members (a
+    component of 10,000 copies has 50 million pairs); one component's dict at a time, as a
+    million articles' matches held as dicts at once cost ~200 bytes each."""
+    if not comps:
+        return
     comp_of = np.zeros(n, dtype=np.int64)
     comp_of[np.concatenate(comps)] = np.repeat(np.arange(len(comps)), [len(c) for c in comps])
     encoded = np.fromiter(verdicts.values.keys(), dtype=np.int64, count=len(verdicts.values))
     scores = np.fromiter(verdicts.values.values(), dtype=np.float64, count=len(verdicts.values))
     match = scores >= 0
     a, b = np.divmod(encoded[match], verdicts.n)
-    for c, x, y, score in zip(comp_of[a].tolist(), a.tolist(), b.tolist(), scores[match].tolist()):
-        found[c][(x, y)] = score
-    return found
+    scores = scores[match]
+    label = comp_of[a]
+    order = np.argsort(label, kind="stable")
+    a, b, scores = a[order], b[order], scores[order]
+    bounds = np.searchsorted(label[order], np.arange(len(comps) + 1)).tolist()
+    for c in range(len(comps)):
+        lo, hi = bounds[c], bounds[c + 1]
+        yield dict(zip(zip(a[lo:hi].tolist(), b[lo:hi].tolist()), scores[lo:hi].tolist())) if hi > lo else {}
 
 
 def _scores_by_part(parts: list[list[int]], scores: dict[tuple[int, int], float]) -> list[dict[tuple[int, int], float]]:
