@@ -21,6 +21,7 @@ CANDIDATES = "verifying"  # the label of the first round: the candidate pairs
 LINKING = "linking"  # the label of the second: every pair inside a component of verified pairs
 
 FULL_LINKAGE_LIMIT = 400  # components larger than this use the verified candidate edges only
+SAMPLE_MEMBERS = 5  # in a larger component, members of each group whose pairs decide a merge of two groups
 
 
 @dataclass(frozen=True)
@@ -125,8 +126,52 @@ def cluster(n: int, candidates: Any, verify_many: VerifyMany, verdicts: Verdicts
             groups.append(_summarise(comp, within))
             continue
         parts = _average_linkage(comp, within, keys, link_fraction)
+        if len(comp) > FULL_LINKAGE_LIMIT and len(parts) > 1:
+            parts = _join_parts(parts, within, keys, link_fraction, verify_many, verdicts)
         for members, inside in zip(parts, _scores_by_part(parts, within)):
             groups.append(_summarise(members, inside))
+    return groups
+
+
+def _join_parts(parts: list[list[int]], within: dict[tuple[int, int], float], keys: Sequence[str],
+                link_fraction: float, verify_many: VerifyMany, verdicts: Verdicts) -> list[list[int]]:
+    """Average linkage on samples, for a component too large to verify whole.
+
+    Its candidate pairs are all it has: dense when LSH paired every copy in a bucket, but a
+    chain through a bucket of more than ``MAX_BUCKET`` copies (a story on hundreds of sites),
+    on which average linkage leaves many small groups. Here, two groups that share a verified
+    match merge if at least ``link_fraction`` of the pairs between their first
+    :data:`SAMPLE_MEMBERS` members (by key) are copies; each round verifies the samples it
+    needs, merges the best pairs of groups (highest share, then smallest keys), each group at
+    most once, and goes on until no pair qualifies. The matches found join ``within``.
+    """
+    groups = [sorted(p) for p in parts]
+    while len(groups) > 1:
+        owner = {m: k for k, members in enumerate(groups) for m in members}
+        touching = sorted({(min(owner[a], owner[b]), max(owner[a], owner[b])) for a, b in within
+                           if owner[a] != owner[b]})
+        if not touching:
+            break
+        firsts = [sorted(members, key=keys.__getitem__)[:SAMPLE_MEMBERS] for members in groups]
+        samples = {(x, y): [(min(p, q), max(p, q)) for p in firsts[x] for q in firsts[y]] for x, y in touching}
+        verify_many([pair for pairs in samples.values() for pair in pairs], None)
+        ranked = []
+        for (x, y), pairs in samples.items():
+            found = [(pair, verdicts.match_score(*pair)) for pair in pairs]
+            within.update((pair, score) for pair, score in found if score is not None)
+            share = sum(score is not None for _, score in found) / len(pairs)
+            if share >= link_fraction:
+                first_x, first_y = keys[firsts[x][0]], keys[firsts[y][0]]
+                ranked.append((-share, min(first_x, first_y), max(first_x, first_y), x, y))
+        if not ranked:
+            break
+        merged: set[int] = set()
+        for *_, x, y in sorted(ranked):
+            if x not in merged and y not in merged:
+                merged.update((x, y))
+                groups[x] = sorted(groups[x] + groups[y])
+                groups[y] = []
+        groups = [members for members in groups if members]
     return groups
 
 

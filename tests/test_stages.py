@@ -9,6 +9,7 @@ import json
 import random
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -873,3 +874,63 @@ def test_find_duplicates_reports_what_is_not_an_article_and_goes_on() -> None:
         ("c", "record 'c' has no text"),
         ("d", "record's text or html is not a string"),
     ]
+
+
+# ---------------------------------------------------------------- large components
+
+def _edited_copies(text: str, n: int, seed: int, prefix: str) -> list[dict[str, str]]:
+    rng = random.Random(seed)
+    words = text.split()
+    out = []
+    for k in range(n):
+        w = list(words)
+        for _ in range(rng.randint(1, 3)):
+            del w[rng.randrange(len(w))]
+        out.append({"id": f"{prefix}-{k:03d}", "text": " ".join(w), "source": f"site {k}"})
+    return out
+
+
+@pytest.mark.parametrize("stories", [1, 2])
+def test_a_story_on_more_sites_than_an_lsh_bucket_pairs_stays_one_cluster(stories: int,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """A bucket of more than MAX_BUCKET copies is paired along a chain, and a component of more
+    than FULL_LINKAGE_LIMIT is not verified whole: average linkage on those few pairs left many
+    small groups (700 copies of a story came out as ~80 clusters). Sampled pairs between the
+    groups join them again, and two stories stay two. Small limits here, the same code paths."""
+    from dedup import candidates, cluster
+
+    monkeypatch.setattr(candidates, "MAX_BUCKET", 8)
+    monkeypatch.setattr(cluster, "FULL_LINKAGE_LIMIT", 12)
+    articles = []
+    for s, key in enumerate(["reuters-4441", "reuters-2110"][:stories]):
+        articles += _edited_copies(story(key), 60, seed=s, prefix=key)
+    result = find_duplicates(articles)
+    sizes = sorted(len(c.members) for c in result.clusters)
+    assert sizes == [60] * stories
+    for c in result.clusters:
+        assert len({m.rsplit("-", 1)[0] for m in c.members}) == 1  # one story each
+
+
+def test_sampled_joining_merges_groups_whose_samples_match_and_no_others() -> None:
+    """_join_parts on a component of three groups: A and B are one story (their sampled pairs
+    verify as copies), C is another, touching A through one matching pair (a bad link)."""
+    from dedup.cluster import SAMPLE_MEMBERS, Verdicts, _join_parts
+
+    story_of = {m: ("x" if m < 20 else "y") for m in range(30)}
+    parts = [list(range(0, 10)), list(range(10, 20)), list(range(20, 30))]
+    within = {(0, 1): 1.0, (9, 10): 0.9, (5, 25): 0.8}  # A-B and A-C touch
+    verdicts = Verdicts(30)
+    for pair, score in within.items():
+        verdicts[pair] = (True, score)
+    asked: list[tuple[int, int]] = []
+
+    def verify_many(pairs: Any, label: str | None) -> None:
+        for a, b in pairs:
+            asked.append((a, b))
+            if (a, b) not in verdicts:
+                verdicts[(a, b)] = (story_of[a] == story_of[b], 0.9)
+
+    keys = [f"k{m:02d}" for m in range(30)]
+    groups = _join_parts(parts, dict(within), keys, 0.5, verify_many, verdicts)
+    assert sorted(map(sorted, groups)) == [list(range(0, 20)), list(range(20, 30))]
+    assert len(set(asked)) <= 3 * SAMPLE_MEMBERS**2  # samples only, not every pair
