@@ -227,12 +227,12 @@ def strip_segments(segs: list[str], alone: list[bool], boiler: list[bool], confi
     return segs[kept[0]], " ".join(map(segs.__getitem__, kept[1:])), sum(map(sizes.__getitem__, kept))
 
 
-def batch_keys(groups: Sequence[str], segments: Sequence[str], sizes: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+def batch_keys(gids: Sequence[int], segments: Sequence[str], sizes: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
     """The combined keys of a batch's segments (``sizes[k]`` of them belong to the
-    article of source ``groups[k]``, in order), and which article each is of."""
-    owners = np.repeat(np.arange(len(groups), dtype=np.int64), sizes)
-    gids = np.array([group_id(g) for g in groups], dtype=np.int64)
-    return owners, combined_keys(gids[owners], segment_keys(segments))
+    article whose source id, :func:`group_id`, is ``gids[k]``, in order), and which
+    article each is of."""
+    owners = np.repeat(np.arange(len(gids), dtype=np.int64), sizes)
+    return owners, combined_keys(np.asarray(gids, dtype=np.int64)[owners], segment_keys(segments))
 
 
 def kept_segments(boiler: Sequence[bool], sizes: Sequence[int], headlines: Collection[int],

@@ -158,10 +158,10 @@ def pairs_from_keys(keys: np.ndarray | list[np.ndarray]) -> np.ndarray:
     # gives all their pairs at once.
     rows_found: list[np.ndarray] = []
     for size in distinct(group_size[group_size > 1]).tolist():
-        at = group_start[:-1][group_size == size]
         if size > MAX_BUCKET:
             rows_found.extend(bucket_pairs(members(g)) for g in np.flatnonzero(group_size == size).tolist())
             continue
+        at = group_start[:-1][group_size == size]
         rows = by_group[at[:, None] + np.arange(size)].astype(np.int64)
         i, j = _pairs_of(size)
         rows_found.append((rows[:, i] * n + rows[:, j]).ravel())

@@ -180,9 +180,9 @@ def _pass_read(task: Unit | list[Article]) -> tuple[list[_Record], list[int], _E
         texts.append("\n".join(_ALONE + text if alone else text for text, alone in segs))
         segments.extend(text for text, _ in segs)
         sizes.append(len(segs))
-    owners, keys = batch_keys(groups, segments, sizes)
-    spooled = (keys.tobytes(), np.asarray(sizes, dtype=np.int64) * keys.itemsize)
     gids = [group_id(g) for g in groups]
+    owners, keys = batch_keys(gids, segments, sizes)
+    spooled = (keys.tobytes(), np.asarray(sizes, dtype=np.int64) * keys.itemsize)
     return items, gids, encode_all(metas), encode_all(texts), spooled, *distinct_keys(owners, keys), problems
 
 

@@ -14,19 +14,11 @@ import os
 import tempfile
 import weakref
 from collections.abc import Iterable
-from typing import BinaryIO, Self
+from typing import Self
 
 import numpy as np
 
 from .errors import WorkspaceError
-
-
-def _create(suffix: str, directory: str | None) -> tuple[str, BinaryIO]:
-    try:
-        fd, path = tempfile.mkstemp(prefix="dedup-", suffix=suffix, dir=directory)
-    except OSError as exc:
-        raise _workspace_error(exc, directory) from exc
-    return path, os.fdopen(fd, "wb", buffering=1 << 20)
 
 
 def _workspace_error(exc: OSError, directory: str | None) -> WorkspaceError:
@@ -36,33 +28,48 @@ def _workspace_error(exc: OSError, directory: str | None) -> WorkspaceError:
                           "folder with room")
 
 
-def _write(out: BinaryIO, data: bytes, path: str) -> None:
-    try:
-        out.write(data)
-    except OSError as exc:
-        raise _workspace_error(exc, os.path.dirname(path)) from exc
+class _TempFile:
+    """A temp file written through a buffer and deleted on :meth:`close` (or leaving a ``with``);
+    a failed write is a :class:`~dedup.errors.WorkspaceError` (a full disk, say)."""
+
+    def __init__(self, suffix: str, directory: str | None) -> None:
+        try:
+            fd, self.path = tempfile.mkstemp(prefix="dedup-", suffix=suffix, dir=directory)
+        except OSError as exc:
+            raise _workspace_error(exc, directory) from exc
+        self._out = os.fdopen(fd, "wb", buffering=1 << 20)
+
+    def _write(self, data: bytes) -> None:
+        try:
+            self._out.write(data)
+        except OSError as exc:
+            raise _workspace_error(exc, os.path.dirname(self.path)) from exc
+
+    def _flush(self) -> None:
+        try:
+            self._out.flush()
+        except OSError as exc:
+            raise _workspace_error(exc, os.path.dirname(self.path)) from exc
+
+    def close(self) -> None:
+        """Close and delete the file; what was not yet written is not needed any more."""
+        with contextlib.suppress(OSError):
+            self._out.close()
+        with contextlib.suppress(OSError):
+            os.unlink(self.path)
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
-def _flush(out: BinaryIO, path: str) -> None:
-    try:
-        out.flush()
-    except OSError as exc:
-        raise _workspace_error(exc, os.path.dirname(path)) from exc
-
-
-def _discard(out: BinaryIO, path: str) -> None:
-    """Close and delete a temp file; what was not yet written is not needed any more."""
-    with contextlib.suppress(OSError):
-        out.close()
-    with contextlib.suppress(OSError):
-        os.unlink(path)
-
-
-class Spool:
+class Spool(_TempFile):
     """Strings appended to a temp file; ``get(i)`` returns the i-th one."""
 
     def __init__(self, directory: str | None = None) -> None:
-        self.path, self._out = _create(".spool", directory)
+        super().__init__(".spool", directory)
         self._chunks: list[np.ndarray] = []
         self._size = 0
         self._reader: SpoolReader | None = None
@@ -75,7 +82,7 @@ class Spool:
 
         One write for a whole batch (say, from a worker process), no work per entry.
         """
-        _write(self._out, blob, self.path)
+        self._write(blob)
         self._chunks.append(self._size + np.cumsum(sizes, dtype=np.int64))
         self._size += len(blob)
         if len(self._chunks) > 64:
@@ -83,7 +90,7 @@ class Spool:
 
     def offsets(self) -> np.ndarray:
         """End offsets of every entry (flushes the writer)."""
-        _flush(self._out, self.path)
+        self._flush()
         if len(self._chunks) > 1:
             self._chunks = [np.concatenate(self._chunks)]
         return self._chunks[0] if self._chunks else np.zeros(0, dtype=np.int64)
@@ -95,15 +102,6 @@ class Spool:
 
     def __len__(self) -> int:
         return sum(len(c) for c in self._chunks)
-
-    def close(self) -> None:
-        _discard(self._out, self.path)
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
 
 class SpoolReader:
@@ -149,33 +147,24 @@ class SpoolReader:
         return self._fd
 
 
-class RowSpool:
+class RowSpool(_TempFile):
     """Rows of a fixed size (``width`` values of ``dtype``) appended to a temp file, read back
     through a memory map: no offsets are kept, and a worker gathers any rows in one step."""
 
     def __init__(self, dtype: np.dtype | str, width: int, directory: str | None = None) -> None:
-        self.path, self._out = _create(".rows", directory)
+        super().__init__(".rows", directory)
         self.dtype = np.dtype(dtype)
         self.width = width
         self._count = 0
 
     def append(self, rows: bytes) -> None:
         """Append whole rows, as their bytes."""
-        _write(self._out, rows, self.path)
+        self._write(rows)
         self._count += len(rows) // (self.dtype.itemsize * self.width)
 
     def reader(self) -> RowReader:
-        _flush(self._out, self.path)
+        self._flush()
         return RowReader(self.path, self.dtype, self.width, self._count)
-
-    def close(self) -> None:
-        _discard(self._out, self.path)
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
 
 class RowReader:
