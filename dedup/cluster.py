@@ -5,6 +5,12 @@ stories together (and then a third...). Instead each component is split by
 average-linkage agglomeration: every pair inside it is verified, and two groups
 merge only when at least ``link_fraction`` of the pairs between them are
 verified copies. A cluster is thus never held together by one weak link.
+
+A story on hundreds of sites would cost the square of its copies in
+verifications; first, :func:`collapse` folds each near-identical copy of an
+article with many candidates into one representative, verified against it
+once, and the clustering runs on the representatives, each weighing as many
+articles as it stands for.
 """
 
 from __future__ import annotations
@@ -16,12 +22,22 @@ from typing import Any
 
 import numpy as np
 
+from .candidates import distinct
+
 VerifyMany = Callable[[Any, str | None], None]
 CANDIDATES = "verifying"  # the label of the first round: the candidate pairs
 LINKING = "linking"  # the label of the second: every pair inside a component of verified pairs
 
 FULL_LINKAGE_LIMIT = 400  # components larger than this use the verified candidate edges only
 SAMPLE_MEMBERS = 5  # in a larger component, members of each group whose pairs decide a merge of two groups
+ALIASING = "aliasing"  # the label of the round that verifies near-identical copies against their representative
+CROWDED = 64  # candidate pairs from which an article may be folded into a near-identical one (collapse)
+COLLAPSE_ROUNDS = 8
+
+NEAR_AGREEMENT = 0.5  # the share of equal signature values from which two crowded articles may be near-identical
+
+Alike = Callable[[np.ndarray, np.ndarray], np.ndarray]
+Agreement = Callable[[np.ndarray], np.ndarray]
 
 
 @dataclass(frozen=True)
@@ -105,7 +121,7 @@ class Verdicts:
 
 
 def cluster(n: int, candidates: Any, verify_many: VerifyMany, verdicts: Verdicts, keys: Sequence[str],
-            link_fraction: float) -> list[Group]:
+            link_fraction: float, near: tuple[Agreement, Alike] | None = None) -> list[Group]:
     """Group ``n`` items given candidate pairs ``(i, j)``, ``i < j`` (a sequence of
     them, or whatever ``verify_many`` takes).
 
@@ -114,23 +130,115 @@ def cluster(n: int, candidates: Any, verify_many: VerifyMany, verdicts: Verdicts
     as ``candidates``).
     ``keys`` (the article ids) break ties, so the result does not depend on
     the order of the input.
+    With ``near``, ``(agreement, alike)`` (see :func:`collapse`), and candidates encoded as
+    ``i * n + j`` in an array, crowded articles are first folded into near-identical
+    representatives.
     """
+    rep = collapse(n, candidates, keys, *near) if near is not None and isinstance(candidates, np.ndarray) else None
+    weights: list[int] | None = None
+    aliases: dict[int, list[int]] = {}
+    if rep is not None:
+        for v in np.flatnonzero(rep != np.arange(n)).tolist():
+            aliases.setdefault(int(rep[v]), []).append(v)
+        weights = np.bincount(rep, minlength=n).tolist()
+        i, j = np.divmod(candidates, n)
+        a, b = rep[i], rep[j]
+        differ = a != b
+        candidates = distinct(np.minimum(a, b)[differ] * n + np.maximum(a, b)[differ])
     verify_many(candidates, CANDIDATES)
-    comps = components(n, verdicts.matching_pairs())
+    matching = verdicts.matching_pairs()
+    if rep is not None:
+        folded = rep
+        matching = ((a, b) for a, b in matching if folded[a] == a and folded[b] == b)
+    comps = components(n, matching)
+    if rep is not None:
+        comps = [comp for comp in comps if len(comp) > 1 or rep[comp[0]] == comp[0]]
     if any(2 < len(comp) <= FULL_LINKAGE_LIMIT for comp in comps):
         verify_many(((comp[x], comp[y]) for comp in comps if 2 < len(comp) <= FULL_LINKAGE_LIMIT
                      for x in range(len(comp)) for y in range(x + 1, len(comp))), LINKING)
     groups: list[Group] = []
     for comp, within in zip(comps, _matches_by_component(n, comps, verdicts)):
         if len(comp) <= 2:
-            groups.append(_summarise(comp, within))
-            continue
-        parts = _average_linkage(comp, within, keys, link_fraction)
-        if len(comp) > FULL_LINKAGE_LIMIT and len(parts) > 1:
-            parts = _join_parts(parts, within, keys, link_fraction, verify_many, verdicts)
+            parts = [comp]
+        else:
+            parts = _average_linkage(comp, within, keys, link_fraction, weights)
+            if len(comp) > FULL_LINKAGE_LIMIT and len(parts) > 1:
+                parts = _join_parts(parts, within, keys, link_fraction, verify_many, verdicts)
         for members, inside in zip(parts, _scores_by_part(parts, within)):
+            if aliases:
+                members, inside = _unfold(members, inside, aliases, verdicts)
             groups.append(_summarise(members, inside))
     return groups
+
+
+def collapse(n: int, encoded: np.ndarray, keys: Sequence[str], agreement: Agreement,
+             alike: Alike) -> np.ndarray | None:
+    """The representative of each of ``n`` articles (itself, for most), or ``None`` if no
+    article is folded into another.
+
+    Only articles with at least :data:`CROWDED` candidate pairs (``encoded``, ``i * n + j``)
+    take part, a story on hundreds of sites, and only their pairs among themselves whose
+    ``agreement`` (estimated Jaccard similarity) is at least :data:`NEAR_AGREEMENT`.
+    In rounds, every such article whose key is smaller than those of all its remaining
+    neighbours becomes a representative, and each other article with such a neighbour is
+    checked against the one with the smallest key: ``alike(representatives, articles)``
+    verifies the pairs and says which are near-identical; those articles are folded into
+    it. Articles that were not start the next round. Representatives are never folded,
+    and each has the smallest key of the articles folded into it.
+    """
+    if not len(encoded):
+        return None
+    i, j = np.divmod(encoded, n)
+    degree = np.bincount(i, minlength=n) + np.bincount(j, minlength=n)
+    remaining = degree >= CROWDED
+    if not remaining.any():
+        return None
+    keep = remaining[i] & remaining[j]
+    i, j = i[keep], j[keep]
+    close = agreement(i * n + j) >= NEAR_AGREEMENT
+    i, j = i[close], j[close]
+    crowded = np.flatnonzero(remaining)
+    order = crowded[np.argsort(np.array([keys[k] for k in crowded.tolist()], dtype=object), kind="stable")]
+    rank = np.full(n, len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    none = len(order)
+    rep = np.arange(n)
+    folded = False
+    for _ in range(COLLAPSE_ROUNDS):
+        live = remaining[i] & remaining[j]
+        i, j = i[live], j[live]
+        if not len(i):
+            break
+        lowest = np.full(n, none, dtype=np.int64)  # the smallest rank among each article's remaining neighbours
+        np.minimum.at(lowest, i, rank[j])
+        np.minimum.at(lowest, j, rank[i])
+        root = remaining & (rank < lowest)
+        best = np.full(n, none, dtype=np.int64)  # each other article's neighbour representative of smallest rank
+        to_j = root[j] & ~root[i]
+        np.minimum.at(best, i[to_j], rank[j[to_j]])
+        to_i = root[i] & ~root[j]
+        np.minimum.at(best, j[to_i], rank[i[to_i]])
+        members = np.flatnonzero(best < none)
+        targets = order[best[members]]
+        same = np.asarray(alike(targets, members), dtype=bool)
+        rep[members[same]] = targets[same]
+        folded = folded or bool(same.any())
+        remaining &= ~root
+        remaining[members[same]] = False
+    return rep if folded else None
+
+
+def _unfold(members: list[int], inside: dict[tuple[int, int], float], aliases: dict[int, list[int]],
+            verdicts: Verdicts) -> tuple[list[int], dict[tuple[int, int], float]]:
+    """A group of representatives with the articles folded into them, and their verified scores."""
+    everyone = list(members)
+    scores = dict(inside)
+    for r in members:
+        for v in aliases.get(r, ()):
+            everyone.append(v)
+            pair = (min(r, v), max(r, v))
+            scores[pair] = verdicts[pair][1]
+    return everyone, scores
 
 
 def _join_parts(parts: list[list[int]], within: dict[tuple[int, int], float], keys: Sequence[str],
@@ -182,7 +290,7 @@ def _matches_by_component(n: int, comps: list[list[int]], verdicts: Verdicts) ->
     million articles' matches held as dicts at once cost ~200 bytes each."""
     if not comps:
         return
-    comp_of = np.zeros(n, dtype=np.int64)
+    comp_of = np.full(n, -1, dtype=np.int64)
     comp_of[np.concatenate(comps)] = np.repeat(np.arange(len(comps)), [len(c) for c in comps])
     encoded = np.fromiter(verdicts.values.keys(), dtype=np.int64, count=len(verdicts.values))
     scores = np.fromiter(verdicts.values.values(), dtype=np.float64, count=len(verdicts.values))
@@ -190,6 +298,9 @@ def _matches_by_component(n: int, comps: list[list[int]], verdicts: Verdicts) ->
     a, b = np.divmod(encoded[match], verdicts.n)
     scores = scores[match]
     label = comp_of[a]
+    inside = label == comp_of[b]  # with folded articles (collapse), some matches join no component
+    if not inside.all():
+        a, b, scores, label = a[inside], b[inside], scores[inside], label[inside]
     order = np.argsort(label, kind="stable")
     a, b, scores = a[order], b[order], scores[order]
     bounds = np.searchsorted(label[order], np.arange(len(comps) + 1)).tolist()
@@ -210,32 +321,37 @@ def _scores_by_part(parts: list[list[int]], scores: dict[tuple[int, int], float]
 
 
 def _average_linkage(comp: list[int], scores: dict[tuple[int, int], float], keys: Sequence[str],
-                     link_fraction: float) -> list[list[int]]:
+                     link_fraction: float, weights: Sequence[int] | None = None) -> list[list[int]]:
     """Merge the members of a component, best-linked groups first (see :func:`cluster`)."""
     if len(scores) == len(comp) * (len(comp) - 1) // 2:  # every pair a copy: any merge order ends in one group
         return [sorted(comp)]
-    return _merge(comp, scores, keys, link_fraction)
+    return _merge(comp, scores, keys, link_fraction, weights)
 
 
 def _merge(comp: list[int], scores: dict[tuple[int, int], float], keys: Sequence[str],
-           link_fraction: float) -> list[list[int]]:
+           link_fraction: float, weights: Sequence[int] | None = None) -> list[list[int]]:
     """Average-linkage agglomeration: while two groups have at least ``link_fraction`` of the
     pairs between them verified, merge the pair with the highest share (ties: the smallest
     keys). Groups' links live in a heap, and a merge re-weighs only the merged group's links
     (an entry of a group that changed since is skipped), so a component of thousands of
-    members costs about its number of links times a logarithm, not members times links."""
+    members costs about its number of links times a logarithm, not members times links.
+
+    With ``weights``, member ``i`` stands for ``weights[i]`` articles that share its verdicts
+    (:func:`collapse`): a pair of members counts as that many pairs of articles."""
     clusters: dict[int, list[int]] = {i: [i] for i in comp}
+    size = {i: weights[i] if weights is not None else 1 for i in comp}  # articles in each cluster
     lowest = {i: keys[i] for i in comp}  # each cluster's smallest key: ties go to the smallest keys
     links: dict[int, dict[int, int]] = {i: {} for i in comp}  # verified pairs between two clusters
     for a, b in scores:
         if a in clusters and b in clusters:
-            links[a][b] = links[a].get(b, 0) + 1
-            links[b][a] = links[b].get(a, 0) + 1
+            count = size[a] * size[b]
+            links[a][b] = links[a].get(b, 0) + count
+            links[b][a] = links[b].get(a, 0) + count
     version = dict.fromkeys(comp, 0)
     heap: list[tuple[float, str, str, int, int, int, int]] = []
 
     def push(a: int, b: int) -> None:  # a < b
-        strength = links[a][b] / (len(clusters[a]) * len(clusters[b]))
+        strength = links[a][b] / (size[a] * size[b])
         if strength >= link_fraction:
             ka, kb = lowest[a], lowest[b]
             first, second = (ka, kb) if ka <= kb else (kb, ka)
@@ -251,6 +367,7 @@ def _merge(comp: list[int], scores: dict[tuple[int, int], float], keys: Sequence
             continue  # one of them has merged since
         keep, gone = min(a, b), max(a, b)
         clusters[keep].extend(clusters.pop(gone))
+        size[keep] += size.pop(gone)
         lowest[keep] = min(lowest[keep], lowest.pop(gone))
         del version[gone]
         version[keep] += 1

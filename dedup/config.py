@@ -82,6 +82,12 @@ class Config:
         link_fraction: two groups merge only when at least this share of the pairs
             between them are verified matches (0.5): a cluster is never held
             together by one weak link.
+        alias_overlap: an article with many candidates (a story on hundreds of
+            sites) is folded into a near-identical copy when their verified match
+            shares at least this share of the longer text (0.98: one word in
+            fifty may differ); the copy then stands for it in clustering, so such
+            a story costs verifications in proportion to its copies, not to their
+            square.
         window_seconds: when set, only articles published within this many
             seconds of each other can match (None: no window).
 
@@ -107,6 +113,7 @@ class Config:
     boilerplate_source_fraction: float = 0.05
     min_tokens: int = 8
     link_fraction: float = 0.5
+    alias_overlap: float = 0.98
     window_seconds: float | None = None
     canonical: CanonicalPolicy = "earliest"
     prefer_sources: tuple[str, ...] = field(default_factory=tuple)
@@ -120,7 +127,7 @@ class Config:
         check(self.num_perm >= 16, "num_perm must be at least 16")
         check(self.lead_tokens >= self.shingle_size, "lead_tokens must be at least shingle_size")
         for name in ("lsh_threshold", "lead_lsh_threshold", "containment_threshold",
-                     "overlap_threshold", "boilerplate_source_fraction", "link_fraction"):
+                     "overlap_threshold", "boilerplate_source_fraction", "link_fraction", "alias_overlap"):
             value = getattr(self, name)
             check(0.0 < value <= 1.0, f"{name} must be in (0, 1], got {value}")
         check(0.0 <= self.screen_fraction <= 1.0, f"screen_fraction must be in [0, 1], got {self.screen_fraction}")

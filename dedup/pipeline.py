@@ -48,7 +48,7 @@ from .candidates import (
     sketches,
 )
 from .canonical import Candidate, choose
-from .cluster import CANDIDATES, LINKING, Verdicts, cluster, component_labels
+from .cluster import ALIASING, CANDIDATES, LINKING, Verdicts, cluster, component_labels
 from .config import Config
 from .document import Doc, segment_texts
 from .fingerprint import permutations, signature_batch
@@ -279,6 +279,16 @@ def _pass_verify(task: tuple[np.ndarray, int, bool]) -> list[tuple[bool, float] 
             v = verify(a, b, config, head_a, head_b, la, lb)
         out.append((v.match, v.score))
     return out
+
+
+def _pass_agree(task: tuple[np.ndarray, int]) -> np.ndarray:
+    """For encoded pairs (``i * n + j``), the share of their whole-text signature values
+    that are equal (from the screening sketches): an estimate of their Jaccard similarity."""
+    encoded, n = task
+    i, j = np.divmod(encoded, n)
+    reader: RowReader = _STATE["sketches"]
+    shares: np.ndarray = np.count_nonzero(reader.rows(i) == reader.rows(j), axis=1) / reader.width
+    return shares
 
 
 def _screened(i: np.ndarray, j: np.ndarray) -> np.ndarray:
@@ -631,7 +641,7 @@ def _cluster_and_report(articles: _Articles, encoded_pairs: np.ndarray, config: 
         nonlocal dropped
         # Candidate and linking pairs are screened (a screened pair has no verdict: not a match);
         # the canonical round's pairs are all verified, since their scores are reported.
-        screen = label in (CANDIDATES, LINKING)
+        screen = label in (CANDIDATES, LINKING, ALIASING)
         enc = _encode_pairs(todo, n)
         known = verdicts.values
         if known:  # later rounds repeat pairs
@@ -666,7 +676,22 @@ def _cluster_and_report(articles: _Articles, encoded_pairs: np.ndarray, config: 
             verified = ~np.isnan(found)  # screened-out pairs have no verdict
             known.update(zip(enc[verified].tolist(), found[verified].tolist()))
 
-    groups = cluster(n, encoded_pairs, verify_many, verdicts, ids, config.link_fraction)
+    def alike(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """Which pairs ``(a[k], b[k])`` verify as near-identical: a match sharing at least
+        ``alias_overlap`` of the longer text (the score is the share of the shorter)."""
+        enc = np.minimum(a, b) * n + np.maximum(a, b)
+        verify_many(enc, ALIASING)
+        known = verdicts.values
+        scores = np.fromiter((known.get(k, -1.0) for k in enc.tolist()), dtype=np.float64, count=len(enc))
+        ratio = np.minimum(lengths[a], lengths[b]) / np.maximum(np.maximum(lengths[a], lengths[b]), 1)
+        near: np.ndarray = (scores >= 0) & (scores * ratio >= config.alias_overlap)
+        return near
+
+    def agreement(enc: np.ndarray) -> np.ndarray:
+        chunks = [enc[k:k + 16 * PAIRS_PER_TASK] for k in range(0, len(enc), 16 * PAIRS_PER_TASK)]
+        return np.concatenate([np.zeros(0), *workers.map(_pass_agree, ((c, n) for c in chunks))])
+
+    groups = cluster(n, encoded_pairs, verify_many, verdicts, ids, config.link_fraction, (agreement, alike))
     by_text.clear()
     chosen = []
     for g in groups:
