@@ -5,6 +5,7 @@ idempotent."""
 from __future__ import annotations
 
 import json
+import random
 from pathlib import Path
 
 import numpy as np
@@ -389,3 +390,52 @@ def test_distinct_is_np_unique(values: list[int], dtype: type) -> None:
     found = distinct(array)
     assert found.dtype == array.dtype
     assert np.array_equal(found, np.unique(array))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(2, 40), st.integers(0, 2**32 - 1), st.floats(0.0, 1.0))
+def test_collapse_folds_only_crowded_neighbours_into_representatives(size: int, seed: int,
+                                                                      share: float) -> None:
+    """Whatever the graph and the verdicts: only articles with CROWDED candidate pairs are
+    folded, each into a neighbour that ``alike`` accepted, of a smaller key, that is itself
+    never folded; and no pair is checked twice."""
+    import dedup.cluster as clustering
+
+    rng = random.Random(seed)
+    n = 3 * size
+    pairs = {(i, j) for i in range(n) for j in range(i + 1, n) if rng.random() < share}
+    encoded = np.array(sorted(i * n + j for i, j in pairs), dtype=np.int64)
+    keys = [f"k{rng.random():.12f}" for _ in range(n)]
+    agree = {p: rng.random() for p in pairs}
+    accepted = {p for p in pairs if rng.random() < 0.7}
+    asked: list[tuple[int, int]] = []
+
+    def agreement(enc: np.ndarray) -> np.ndarray:
+        return np.array([agree[divmod(int(e), n)] for e in enc], dtype=np.float64)
+
+    def alike(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        found = []
+        for x, y in zip(a.tolist(), b.tolist()):
+            asked.append((min(x, y), max(x, y)))
+            found.append((min(x, y), max(x, y)) in accepted)
+        return np.array(found, dtype=bool)
+
+    degree = np.bincount(np.array([x for p in pairs for x in p] or [0]), minlength=n)
+    old = clustering.CROWDED
+    clustering.CROWDED = size  # about a third of the articles crowded, whatever the size
+    try:
+        rep = clustering.collapse(n, encoded, keys, agreement, alike)
+    finally:
+        clustering.CROWDED = old
+    assert len(asked) == len(set(asked))
+    if rep is None:
+        assert not any(p in accepted and agree[p] >= clustering.NEAR_AGREEMENT for p in asked)
+        return
+    for v in range(n):
+        r = int(rep[v])
+        if r != v:
+            pair = (min(r, v), max(r, v))
+            assert degree[v] >= size and degree[r] >= size
+            assert pair in accepted and agree[pair] >= clustering.NEAR_AGREEMENT
+            assert keys[r] < keys[v]
+            assert rep[r] == r

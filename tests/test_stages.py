@@ -934,3 +934,40 @@ def test_sampled_joining_merges_groups_whose_samples_match_and_no_others() -> No
     groups = _join_parts(parts, dict(within), keys, 0.5, verify_many, verdicts)
     assert sorted(map(sorted, groups)) == [list(range(0, 20)), list(range(20, 30))]
     assert len(set(asked)) <= 3 * SAMPLE_MEMBERS**2  # samples only, not every pair
+
+
+def _two_stories_on_150_sites() -> list[dict[str, str]]:
+    return (_edited_copies(story("reuters-4441"), 150, seed=3, prefix="reuters-4441")
+            + _edited_copies(story("reuters-2924"), 150, seed=4, prefix="reuters-2924"))
+
+
+def test_a_story_on_hundreds_of_sites_costs_verifications_in_proportion_to_its_copies() -> None:
+    """Two stories on 150 sites each, every copy missing 1-3 words (under 1% of the text).
+    Verifying every pair of copies takes 2 x 11,175 verdicts; folding near-identical copies
+    into representatives (cluster.collapse) takes a few per copy, and the clusters are the same."""
+    articles = _two_stories_on_150_sites()
+    folded = find_duplicates(articles)
+    whole = find_duplicates(articles, Config(alias_overlap=1.0))  # no two copies are the same: none folded
+    for result in (folded, whole):
+        assert sorted(len(c.members) for c in result.clusters) == [150, 150]
+        for c in result.clusters:
+            assert len({m.rsplit("-", 1)[0] for m in c.members}) == 1
+    assert whole.pairs_checked > 20_000
+    assert folded.pairs_checked < 10 * len(articles)
+    assert folded.assignments == whole.assignments  # canonical items and similarities included
+
+
+def test_weighted_average_linkage_counts_the_articles_a_member_stands_for() -> None:
+    """A stands for three articles, B and C for one. A-B and B-C are copies, A-C not.
+    Unweighted, A+B then C merge (1 of 2 pairs); counting A's three articles, only 1 of
+    the 4 pairs between A+B and C is a copy: C stays apart, as it does when A's articles
+    are spelt out (A1-A3 each a copy of B and of each other, none of C)."""
+    from dedup.cluster import _merge
+
+    keys = ["a", "b", "c", "a2", "a3"]
+    scores = {(0, 1): 0.9, (1, 2): 0.9}
+    assert sorted(_merge([0, 1, 2], scores, keys, 0.5)) == [[0, 1, 2]]
+    assert sorted(_merge([0, 1, 2], scores, keys, 0.5, weights=[3, 1, 1, 0, 0])) == [[0, 1], [2]]
+    spelt = {**scores, (1, 3): 0.9, (1, 4): 0.9, (0, 3): 1.0, (0, 4): 1.0, (3, 4): 1.0}
+    assert sorted(_merge([0, 1, 2, 3, 4], spelt, keys, 0.5)) == [[0, 1, 3, 4], [2]]
+
