@@ -157,13 +157,30 @@ def peer_cluster(corpus: Path, shingle: int = 5, num_perm: int = 128, threshold:
 
 # ---------------------------------------------------------------- one profile
 
+def resolve_profile(profile: Path, work: Path) -> Path:
+    """The profile synth.py reads. A profile with ``"outlets_from"`` (another profile's file
+    name) and ``"clones"`` takes that profile's outlets, each repeated ``clones`` times under
+    a numbered name and domain: stories can then run on hundreds of sites."""
+    data = json.loads(profile.read_text("utf-8"))
+    if "outlets_from" not in data:
+        return profile
+    base = json.loads((profile.parent / data.pop("outlets_from")).read_text("utf-8"))
+    clones = int(data.pop("clones"))
+    data["outlets"] = [{**o, "name": f"{o['name']} {k}", "domain": f"n{k}.{o['domain']}"}
+                       for k in range(clones) for o in base["outlets"]]
+    resolved = work / f"{profile.stem}.profile.json"
+    resolved.write_text(json.dumps(data), "utf-8")
+    return resolved
+
+
 def run_profile(name: str, profile: Path, work: Path, synth: Path, score: ModuleType,
                 jobs: int | None) -> list[dict[str, Any]]:
     out = work / name
     if out.exists():
         shutil.rmtree(out)
     started = time.perf_counter()
-    proc = subprocess.run([sys.executable, str(synth), "--profile", str(profile), "--out", str(out)],
+    resolved = resolve_profile(profile, work)
+    proc = subprocess.run([sys.executable, str(synth), "--profile", str(resolved), "--out", str(out)],
                           capture_output=True, text=True)
     if proc.returncode != 0:
         sys.exit(f"synth.py failed on {profile}:\n{proc.stderr}")
