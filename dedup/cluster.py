@@ -141,10 +141,8 @@ def cluster(n: int, candidates: Any, verify_many: VerifyMany, verdicts: Verdicts
         for v in np.flatnonzero(rep != np.arange(n)).tolist():
             aliases.setdefault(int(rep[v]), []).append(v)
         weights = np.bincount(rep, minlength=n).tolist()
-        i, j = np.divmod(candidates, n)
-        a, b = rep[i], rep[j]
-        differ = a != b
-        candidates = distinct(np.minimum(a, b)[differ] * n + np.maximum(a, b)[differ])
+        candidates = distinct(np.concatenate([np.zeros(0, dtype=np.int64)] + [
+            _folded_pairs(candidates[k:k + _CHUNK], rep, n) for k in range(0, len(candidates), _CHUNK)]))
     verify_many(candidates, CANDIDATES)
     matching = verdicts.matching_pairs()
     if rep is not None:
@@ -188,13 +186,15 @@ def collapse(n: int, encoded: np.ndarray, keys: Sequence[str], agreement: Agreem
     """
     if not len(encoded):
         return None
-    i, j = np.divmod(encoded, n)
-    degree = np.bincount(i, minlength=n) + np.bincount(j, minlength=n)
+    degree = np.bincount(encoded // n, minlength=n)  # one array of pairs' length at a time: millions of them
+    degree += np.bincount(encoded % n, minlength=n)
     remaining = degree >= CROWDED
     if not remaining.any():
         return None
-    keep = remaining[i] & remaining[j]
-    i, j = i[keep], j[keep]
+    keep = remaining[encoded // n]
+    keep &= remaining[encoded % n]
+    i, j = np.divmod(encoded[keep], n)
+    del keep
     close = agreement(i * n + j) >= NEAR_AGREEMENT
     i, j = i[close], j[close]
     crowded = np.flatnonzero(remaining)
@@ -226,6 +226,18 @@ def collapse(n: int, encoded: np.ndarray, keys: Sequence[str], agreement: Agreem
         remaining &= ~root
         remaining[members[same]] = False
     return rep if folded else None
+
+
+_CHUNK = 1 << 20  # pairs mapped at a time: a million articles have millions of candidate pairs
+
+
+def _folded_pairs(encoded: np.ndarray, rep: np.ndarray, n: int) -> np.ndarray:
+    """Encoded pairs of the representatives of the pairs ``encoded``, distinct, none of one with itself."""
+    a, b = rep[encoded // n], rep[encoded % n]
+    differ = a != b
+    a, b = a[differ], b[differ]
+    folded: np.ndarray = distinct(np.minimum(a, b) * n + np.maximum(a, b))
+    return folded
 
 
 def _unfold(members: list[int], inside: dict[tuple[int, int], float], aliases: dict[int, list[int]],
