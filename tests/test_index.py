@@ -222,6 +222,90 @@ def test_a_copy_joins_the_cluster_of_the_story_it_copies(location: str) -> None:
         assert len(index) == 3
 
 
+def _versions(teasers: int) -> list[dict[str, str]]:
+    """One Reuters story as ``teasers`` teasers (its first quarter, a little longer each time),
+    a write-thru (a new lead, then its last three quarters: no copy of a teaser) and the full
+    text (a copy of both), in that order of arrival."""
+    record = next(json.loads(line) for line in (ROOT / "tests" / "data" / "reuters-stories.jsonl")
+                  .read_text("utf-8").splitlines() if json.loads(line)["id"] == "reuters-4441")
+    words = record["text"].split()
+    quarter = len(words) // 4
+    lead = ("Shareholders of the company will be asked to approve the plan at a meeting called for "
+            "next month, people familiar with the matter said on Thursday, adding that talks were at "
+            "an early stage and could still fail").split()
+
+    def page(ident: str, title: str, text: list[str], source: str) -> dict[str, str]:
+        paragraphs = [" ".join(text[k:k + 40]) for k in range(0, len(text), 40)]
+        return {"id": ident, "title": title, "text": "\n\n".join(paragraphs), "source": source}
+
+    out = [page(f"teaser-{k}", "Bid for Taft rejected", words[:quarter + 3 * k], f"Teaser site {k}")
+           for k in range(teasers)]
+    out.append(page("writethru", "UPDATE 1-Taft board rejects bid", lead + words[quarter:], "Wire update"))
+    out.append(page("full", "Taft rejects share offer", words, "Full copy"))
+    return out
+
+
+def _partition(clusters: Any) -> list[list[str]]:
+    return sorted(sorted(c.members) for c in clusters)
+
+
+@pytest.mark.parametrize(("teasers", "expected"), [
+    (1, [["full", "teaser-0", "writethru"]]),  # teaser-writethru fails, full links both: 1 pair in 2 is enough
+    (3, [["full", "teaser-0", "teaser-1", "teaser-2"], ["writethru"]]),  # 1 pair in 4 is not
+])
+def test_an_article_that_links_two_clusters_merges_them_as_a_batch_would(location: str, teasers: int,
+                                                                         expected: list[list[str]]) -> None:
+    """A teaser and a write-thru of one story share no text and start two clusters; the full
+    text, arriving later, is a copy of both. The index merges the two clusters when at least
+    half the pairs between them (the newcomer counted with its cluster) are copies, which is
+    where a batch scan's average linkage ends too; before, an add never merged clusters."""
+    articles = _versions(teasers)
+    with Index.open(location) as index:
+        matches = [index.add(a) for a in articles]
+        assert matches[teasers].joined is False  # the write-thru is no copy of any teaser
+        assert matches[-1].joined
+        found = index.result()
+        assert _partition(found.clusters) == expected
+        stats = index.stats()
+        assert (stats.clusters, stats.largest_cluster) == (len(expected), max(map(len, expected)))
+        now = index.get("full")
+        assert now is not None and index.get("teaser-0").cluster == now.cluster  # type: ignore[union-attr]
+        cluster = index.cluster(now.cluster)
+        assert cluster is not None and sorted(cluster.members) == expected[0]
+        if len(expected) == 1:  # the write-thru's cluster is gone, its member moved
+            assert index.cluster(matches[teasers].cluster) is None  # type: ignore[arg-type]
+            assert index.get("writethru").cluster == now.cluster  # type: ignore[union-attr]
+    assert _partition(find_duplicates(articles).clusters) == expected
+
+
+def test_an_add_verifies_a_sample_of_a_large_cluster(location: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A story on 100 sites: each add verifies at most SAMPLE members of its cluster (64), not
+    every member, and the copies still form one cluster."""
+    import dedup.index.core as core
+
+    record = next(json.loads(line) for line in (ROOT / "tests" / "data" / "reuters-stories.jsonl")
+                  .read_text("utf-8").splitlines() if json.loads(line)["id"] == "reuters-2924")
+    rng = random.Random(5)
+    calls = []
+    verify = core.verify_pair
+
+    def counted(*args: Any) -> Any:
+        calls.append(1)
+        return verify(*args)
+
+    monkeypatch.setattr(core, "verify_pair", counted)
+    with Index.open(location) as index:
+        for k in range(100):
+            words = record["text"].split()
+            del words[rng.randrange(len(words))]
+            calls.clear()
+            m = index.add({"id": f"copy-{k:03d}", "title": record["title"], "text": " ".join(words),
+                           "source": f"site {k}"})
+            assert len(calls) == min(k, core.SAMPLE)
+            assert m.joined == (k > 0)
+        assert index.stats().largest_cluster == 100
+
+
 def test_query_does_not_add(location: str) -> None:
     original = _story(0)
     with Index.open(location) as index:
@@ -568,9 +652,9 @@ def test_a_redis_writer_whose_lease_ran_out_cannot_commit(redis_server: str) -> 
     slow, fast = Index.open(location), Index.open(location)
     decide = slow._decide
 
-    def slowly(*args: Any) -> Any:
+    def slowly(*args: Any, **kwargs: Any) -> Any:
         time.sleep(1.5)  # the lease runs out; the other writer takes the lock, adds, commits
-        return decide(*args)
+        return decide(*args, **kwargs)
 
     slow._decide = slowly  # type: ignore[method-assign]
     other = threading.Timer(0.8, lambda: fast.add(_story(1)))

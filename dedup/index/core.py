@@ -12,7 +12,11 @@ The decision is :mod:`dedup.cluster`'s rule, seen from one new member: it
 joins the existing cluster where at least ``link_fraction`` of the members
 verify as copies of it (the best such cluster by that share, then by mean
 score, then by its smallest member id), else it starts a cluster. A cluster is
-therefore never held together by one weak link, as in a batch run.
+therefore never held together by one weak link, as in a batch run. Of a
+cluster with more than :data:`SAMPLE` members (a story on hundreds of sites),
+a sample is verified: its members among the candidates, oldest first, then its
+oldest members, :data:`SAMPLE` in all; the share is taken over the sample, so
+an add costs the same however many sites run the story.
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ import numpy as np
 from ..article import Article
 from ..boilerplate import BoilerplateStats, strip
 from ..canonical import Candidate, choose
-from ..cluster import FULL_LINKAGE_LIMIT, _summarise
+from ..cluster import SAMPLE_MEMBERS, _summarise
 from ..config import Config
 from ..document import Doc, prepare
 from ..errors import IndexStoreError, InputError
@@ -40,6 +44,7 @@ from ..verify import Verdict
 from .store import FORMAT_VERSION, Header, NewArticle, PairScore, Reader, Record, Store, check_header
 
 _UTC = dt.UTC
+SAMPLE = 64  # members of one cluster verified against a new article, at most
 
 
 @dataclass(frozen=True)
@@ -113,6 +118,7 @@ class _Decision:
     matched: str | None
     similarity: float
     pairs: list[PairScore]
+    absorbed: list[tuple[int, list[Record], list[PairScore]]] = field(default_factory=list)  # clusters it merges
 
 
 class Index:
@@ -180,7 +186,7 @@ class Index:
             if existing is not None:
                 return self._existing(w, existing)
             fp = self._fingerprint(w, art, prepared, keys)
-            decision = self._decide(w, fp)
+            decision = self._decide(w, fp, merging=True)
             cluster = decision.cluster if decision.cluster is not None else w.next_cluster()
             record = Record(id=art.id, cluster=cluster, seq=w.next_seq(), group=prepared.group,
                             length=len(fp.doc.words), added=self.clock(), time=fp.time, title=art.title,
@@ -190,9 +196,16 @@ class Index:
             w.insert(NewArticle(record, fp.doc.words, keys, fp.full, fp.lead))
             if decision.pairs:
                 w.put_scores(cluster, decision.pairs)
-            members = [*decision.members, record]
-            canonical = self._canonical(members)
-            w.set_cluster(cluster, canonical, len(members))
+            size, leaders = len(decision.members) + 1, [record]
+            if decision.cluster is not None:
+                leaders.append(self._leader(w, decision.cluster, decision.members))
+            for gone, theirs, pairs in decision.absorbed:
+                leaders.append(self._leader(w, gone, theirs))
+                w.merge_cluster(gone, cluster)
+                w.put_scores(cluster, pairs)
+                size += len(theirs)
+            canonical = self._canonical(leaders)
+            w.set_cluster(cluster, canonical, size)
         return Match(art.id, cluster, canonical, canonical == art.id, decision.similarity, decision.matched,
                      decision.cluster is not None, True)
 
@@ -216,7 +229,7 @@ class Index:
                 return Match(art.id, None, art.id, True, 1.0, None, False, False)
             me = Record(id=art.id, cluster=decision.cluster, seq=1 << 62, group=prepared.group,
                         length=len(fp.doc.words), added=self.clock(), time=fp.time, source=art.source)
-            canonical = self._canonical([*decision.members, me])
+            canonical = self._canonical([self._leader(r, decision.cluster, decision.members), me])
         return Match(art.id, decision.cluster, canonical, canonical == art.id, decision.similarity,
                      decision.matched, True, False)
 
@@ -236,8 +249,9 @@ class Index:
         when = art.published_at
         return _Fingerprinted(art, doc, when.timestamp() if when else None, keys, full, lead)
 
-    def _decide(self, r: Reader, fp: _Fingerprinted) -> _Decision:
-        """The cluster the article joins (average linkage), with the pair scores behind it."""
+    def _decide(self, r: Reader, fp: _Fingerprinted, merging: bool = False) -> _Decision:
+        """The cluster the article joins (average linkage), with the pair scores behind it;
+        with ``merging``, also the other clusters it joins with it (:meth:`_absorbed`)."""
         new = _Decision(None, [], None, 1.0, [])
         if not fp.doc.words:
             return new
@@ -245,29 +259,66 @@ class Index:
         if not cands:
             return new
         recs = r.records(sorted(cands))
-        verdicts = self._verify(r, fp, list(recs.values()))
+        by_cluster: dict[int, list[Record]] = {}
+        for rec in recs.values():
+            by_cluster.setdefault(rec.cluster, []).append(rec)
+        sample = [rec for found in by_cluster.values() for rec in sorted(found, key=_seq)[:SAMPLE]]
+        verdicts = self._verify(r, fp, sample)
         hit = sorted({recs[c].cluster for c, v in verdicts.items() if v.match})
         best: tuple[tuple[float, float, str], int, list[Record]] | None = None
+        linked: dict[int, list[Record]] = {}  # every cluster the article could join
         for cluster in hit:
             members = r.members(cluster)
-            if len(members) <= FULL_LINKAGE_LIMIT:
-                verdicts.update(self._verify(r, fp, [m for m in members if m.id not in verdicts]))
-            scores = [verdicts[m.id].score for m in members if m.id in verdicts and verdicts[m.id].match]
-            share = len(scores) / len(members)
+            room = SAMPLE - sum(m.id in verdicts for m in members)
+            if room > 0:
+                verdicts.update(self._verify(r, fp, [m for m in members if m.id not in verdicts][:room]))
+            verified = [verdicts[m.id] for m in members if m.id in verdicts]
+            scores = [v.score for v in verified if v.match]
+            share = len(scores) / len(verified)
             if not scores or share < self.config.link_fraction:
                 continue
+            linked[cluster] = members
             rank = (-share, -sum(scores) / len(scores), min(m.id for m in members))
             if best is None or rank < best[0]:
                 best = (rank, cluster, members)
         if best is None:
             return new
         _, cluster, members = best
-        canonical = self._canonical(members)  # preferred among equally good matches
+        canonical = self._leader(r, cluster, members).id  # preferred among equally good matches
         matched = min((m for m in members if m.id in verdicts and verdicts[m.id].match),
                       key=lambda m: (-verdicts[m.id].score, m.id != canonical, m.id))
         pairs = [PairScore(fp.article.id, m.id, round(verdicts[m.id].score, 4), verdicts[m.id].match)
                  for m in members if m.id in verdicts]
-        return _Decision(cluster, members, matched.id, round(verdicts[matched.id].score, 4), pairs)
+        absorbed = []
+        if merging:
+            for other in sorted(set(linked) - {cluster}):
+                joined = self._absorbed(r, fp, verdicts, members, linked[other])
+                if joined is not None:
+                    theirs = linked[other]
+                    pairs += [PairScore(fp.article.id, m.id, round(verdicts[m.id].score, 4), verdicts[m.id].match)
+                              for m in theirs if m.id in verdicts]
+                    absorbed.append((other, theirs, joined))
+        return _Decision(cluster, members, matched.id, round(verdicts[matched.id].score, 4), pairs, absorbed)
+
+    def _absorbed(self, r: Reader, fp: _Fingerprinted, verdicts: dict[str, Verdict], ours: list[Record],
+                  theirs: list[Record]) -> list[PairScore] | None:
+        """The verified pairs between the cluster the article joins and another it could
+        join, if the two merge, else None.
+
+        An article that two clusters would each take (a full copy arriving after a teaser and a
+        write-thru of the same story, which are no copies of each other) links them. As in a
+        batch run (:func:`dedup.cluster._join_parts`), they merge when at least ``link_fraction``
+        of the pairs between them verify as copies, counted on samples: the
+        :data:`~dedup.cluster.SAMPLE_MEMBERS` oldest members of each, the article with ours.
+        """
+        a, b = sorted(ours, key=_seq)[:SAMPLE_MEMBERS], sorted(theirs, key=_seq)[:SAMPLE_MEMBERS]
+        verdicts.update(self._verify(r, fp, [m for m in b if m.id not in verdicts]))
+        words = r.words([m.id for m in a + b])
+        docs = {m.id: Doc(m.id, words.get(m.id, ())) for m in a + b}
+        found = [PairScore(x.id, y.id, round(v.score, 4), v.match) for x in a for y in b
+                 for v in [verify_pair(docs[x.id], docs[y.id], _utc(x.time), _utc(y.time), self.config)]]
+        share = (sum(p.match for p in found) + sum(verdicts[y.id].match for y in b)) / (len(found) + len(b))
+        return found if share >= self.config.link_fraction else None
 
     def _verify(self, r: Reader, fp: _Fingerprinted, others: Sequence[Record]) -> dict[str, Verdict]:
         if not others:
@@ -276,6 +327,17 @@ class Index:
         mine = _utc(fp.time)
         return {o.id: verify_pair(fp.doc, Doc(o.id, words.get(o.id, ())), mine, _utc(o.time), self.config)
                 for o in others}
+
+    def _leader(self, r: Reader, cluster: int, members: Sequence[Record]) -> Record:
+        """The canonical member of a cluster: the one the store records (the choice is a
+        minimum by one key, so a cluster's canonical item and a newcomer decide it for both),
+        else chosen again."""
+        stored = r.canonical(cluster)
+        found = [m for m in members if m.id == stored]
+        if found:
+            return found[0]
+        chosen = self._canonical(members)
+        return next(m for m in members if m.id == chosen)
 
     def _canonical(self, members: Sequence[Record]) -> str:
         return choose([_candidate(m) for m in members], self.config).id
@@ -437,6 +499,10 @@ def _as_article(article: Article | dict[str, Any]) -> Article:
     if isinstance(article, dict):
         return Article.from_dict(article)
     raise InputError(f"an article must be an Article or a dict, got {type(article).__name__}")
+
+
+def _seq(rec: Record) -> int:
+    return rec.seq
 
 
 def _utc(seconds: float | None) -> dt.datetime | None:

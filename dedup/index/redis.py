@@ -327,6 +327,18 @@ class _Txn:
         pipe.hdel(self.s.key("size"), str(cluster))
         pipe.delete(self.s.key("m", cluster), self.s.key("s", cluster))
 
+    def merge_cluster(self, gone: int, into: int) -> None:
+        ids = list(self.r.smembers(self.s.key("m", gone)))  # reads first: the writes are queued
+        scores = self.r.hgetall(self.s.key("s", gone))
+        pipe = self._w()
+        for i in ids:
+            pipe.hset(self.s.key("a", i.decode("utf-8")), "cluster", into)
+        if ids:
+            pipe.sadd(self.s.key("m", into), *ids)
+        if scores:
+            pipe.hset(self.s.key("s", into), mapping=scores)
+        self.delete_cluster(gone)
+
     def delete(self, record: Record) -> None:
         pipe = self._w()
         key = record.id.encode("utf-8")

@@ -353,6 +353,11 @@ class _Txn:
     def delete_cluster(self, cluster: int) -> None:
         self.conn.execute("DELETE FROM clusters WHERE id = ?", (cluster,))
 
+    def merge_cluster(self, gone: int, into: int) -> None:
+        # pair scores are kept by article, not by cluster: they follow their articles
+        self.conn.execute("UPDATE articles SET cluster = ? WHERE cluster = ?", (into, gone))
+        self.delete_cluster(gone)
+
     def delete(self, record: Record) -> None:
         row = self.conn.execute("SELECT n, full, lead FROM articles WHERE id = ?", (record.id,)).fetchone()
         if row is None:

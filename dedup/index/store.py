@@ -232,6 +232,10 @@ class Writer(Reader, Protocol):
 
     def delete_cluster(self, cluster: int) -> None: ...
 
+    def merge_cluster(self, gone: int, into: int) -> None:
+        """Move every member of cluster ``gone`` (and its pair scores) into ``into``, and drop ``gone``."""
+        ...
+
     def delete(self, record: Record) -> None:
         """Remove an article, its bands and its pair scores (not its segment counts)."""
         ...
