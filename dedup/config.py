@@ -87,7 +87,8 @@ class Config:
             shares at least this share of the longer text (0.98: one word in
             fifty may differ); the copy then stands for it in clustering, so such
             a story costs verifications in proportion to its copies, not to their
-            square.
+            square. Not with ``window_seconds``: a copy's verdicts then depend on
+            its date too.
         window_seconds: when set, only articles published within this many
             seconds of each other can match (None: no window).
 

@@ -691,7 +691,10 @@ def _cluster_and_report(articles: _Articles, encoded_pairs: np.ndarray, config: 
         chunks = [enc[k:k + 16 * PAIRS_PER_TASK] for k in range(0, len(enc), 16 * PAIRS_PER_TASK)]
         return np.concatenate([np.zeros(0), *workers.map(_pass_agree, ((c, n) for c in chunks))])
 
-    groups = cluster(n, encoded_pairs, verify_many, verdicts, ids, config.link_fraction, (agreement, alike))
+    # With a time window, a copy's verdicts depend on its own date, not only its text: no folding
+    # (as equal texts share verdicts only without one, see _same_texts).
+    near = (agreement, alike) if config.window_seconds is None else None
+    groups = cluster(n, encoded_pairs, verify_many, verdicts, ids, config.link_fraction, near)
     by_text.clear()
     chosen = []
     for g in groups:

@@ -971,3 +971,12 @@ def test_weighted_average_linkage_counts_the_articles_a_member_stands_for() -> N
     spelt = {**scores, (1, 3): 0.9, (1, 4): 0.9, (0, 3): 1.0, (0, 4): 1.0, (3, 4): 1.0}
     assert sorted(_merge([0, 1, 2, 3, 4], spelt, keys, 0.5)) == [[0, 1, 3, 4], [2]]
 
+
+
+def test_no_folding_with_a_time_window() -> None:
+    """With a time window, a copy's verdicts depend on its date, which its representative does
+    not share: every pair is verified, as before folding."""
+    articles = [dict(a, published=f"2025-05-01T{k % 24:02d}:00:00Z") for k, a in enumerate(_two_stories_on_150_sites())]
+    windowed = find_duplicates(articles, Config(window_seconds=7 * 86400))
+    assert sorted(len(c.members) for c in windowed.clusters) == [150, 150]
+    assert windowed.pairs_checked > 20_000
