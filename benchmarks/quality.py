@@ -19,6 +19,11 @@ or those named) this script
     .venv/bin/python benchmarks/quality.py                       # every profile
     .venv/bin/python benchmarks/quality.py --profiles dev ocr    # some
     .venv/bin/python benchmarks/quality.py --keep /tmp/q --json  # keep corpora, JSON out
+    .venv/bin/python benchmarks/quality.py --profiles benchmarks/profiles/scale/viral700.json
+
+``profiles/scale/`` holds larger corpora with stories on hundreds of sites (35,000 articles
+each; not run by default): ``viral300`` (up to 300 of 312 sites) and ``viral700`` (up to 700
+of 780 sites).
 
 The shared benchmark (synth.py, score.py, profiles/dev.json and the base
 stories) is looked for in $DEDUP_BENCH, else /work/shared/bench.
