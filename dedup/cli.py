@@ -112,7 +112,8 @@ def run_options(func: Callable[..., Any]) -> Callable[..., Any]:
         click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary on stderr."),
         click.option("-j", "--jobs", type=int, default=0, show_default="all usable cores",
                      help="Worker processes for reading, fingerprinting and verifying "
-                          "(results do not depend on it)."),
+                          "(results do not depend on it). Usable cores: the CPU affinity, "
+                          "capped by a container's CPU quota."),
     ]
     for option in reversed(options):
         func = option(func)

@@ -21,6 +21,7 @@ import gc
 import hashlib
 import itertools
 import json
+import math
 import multiprocessing
 import os
 import signal
@@ -30,6 +31,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 import numpy as np
@@ -388,12 +390,68 @@ class _Workers:
 
 
 def usable_cores() -> int:
-    """The cores this process may run on (``jobs=0``): its CPU affinity, as a container's
-    ``--cpuset-cpus`` or ``taskset`` sets it, not every core of the machine."""
+    """The cores this process may use (``jobs=0``): its CPU affinity, as a container's
+    ``--cpuset-cpus`` or ``taskset`` sets it, not every core of the machine; and no more
+    than its cgroup's CPU quota (``docker --cpus``, a Kubernetes CPU limit), rounded up."""
     try:
-        return max(1, len(os.sched_getaffinity(0)))
+        cores = max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # no sched_getaffinity (macOS, Windows)
-        return os.cpu_count() or 1
+        cores = os.cpu_count() or 1
+    quota = cpu_quota()
+    return cores if quota is None else max(1, min(cores, math.ceil(quota)))
+
+
+def cpu_quota(root: str = "/sys/fs/cgroup", membership: str = "/proc/self/cgroup") -> float | None:
+    """The cores' worth of CPU time the process's cgroups allow (the tightest limit of its
+    cgroup and their parents, cgroup v2 ``cpu.max`` or v1 ``cpu.cfs_quota_us``), or ``None``
+    if none is set or none can be read.
+
+    Each line of ``membership`` is ``id:controllers:path``; the path is looked up under
+    ``root`` (v2), or under ``root/controllers`` or ``root/cpu`` (v1).
+    """
+    try:
+        lines = Path(membership).read_text("utf-8").splitlines()
+    except OSError:
+        return None
+    limits: list[float] = []
+    for line in lines:
+        parts = line.split(":", 2)
+        if len(parts) != 3:
+            continue
+        _, controllers, path = parts
+        if controllers == "":
+            bases, read = [Path(root)], _cpu_max
+        elif "cpu" in controllers.split(","):
+            bases, read = [Path(root) / controllers, Path(root) / "cpu"], _cfs_quota
+        else:
+            continue
+        for base in bases:
+            folder = base / path.lstrip("/")
+            while True:  # the cgroup and its parents, up to the mount
+                found = read(folder)
+                if found is not None:
+                    limits.append(found)
+                if folder == base or base not in folder.parents:
+                    break
+                folder = folder.parent
+    return min(limits) if limits else None
+
+
+def _cpu_max(folder: Path) -> float | None:
+    try:
+        quota, period = (folder / "cpu.max").read_text("utf-8").split()[:2]
+        return None if quota == "max" else int(quota) / int(period)
+    except (OSError, ValueError, ZeroDivisionError):
+        return None
+
+
+def _cfs_quota(folder: Path) -> float | None:
+    try:
+        quota = int((folder / "cpu.cfs_quota_us").read_text("utf-8"))
+        period = int((folder / "cpu.cfs_period_us").read_text("utf-8"))
+        return quota / period if quota > 0 and period > 0 else None
+    except (OSError, ValueError):
+        return None
 
 
 def _warm(config: Config) -> None:

@@ -96,6 +96,51 @@ def test_all_cores_means_the_cores_this_process_may_use() -> None:
     assert done.stdout.strip() == "1", done.stderr
 
 
+def _write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+
+
+def test_the_cpu_quota_of_the_cgroup_and_its_parents_is_read(tmp_path: Path) -> None:
+    """docker --cpus and Kubernetes CPU limits set a cgroup quota, not the affinity: read from
+    cgroup v2's cpu.max or v1's cpu.cfs_quota_us, the tightest of the cgroup and its parents."""
+    from dedup.pipeline import cpu_quota
+
+    v2, member = tmp_path / "v2", tmp_path / "cgroup"
+    _write(v2 / "cpu.max", "max 100000\n")
+    _write(v2 / "kubepods" / "pod1" / "cpu.max", "150000 100000\n")
+    _write(member, "0::/kubepods/pod1\n")
+    assert cpu_quota(str(v2), str(member)) == 1.5
+    _write(v2 / "kubepods" / "cpu.max", "100000 100000\n")  # a tighter parent
+    assert cpu_quota(str(v2), str(member)) == 1.0
+    _write(member, "0::/\n")
+    assert cpu_quota(str(v2), str(member)) is None  # "max": no quota
+
+    v1 = tmp_path / "v1"
+    _write(member, "12:memory:/docker/abc\n4:cpu,cpuacct:/docker/abc\n")
+    _write(v1 / "cpu,cpuacct" / "docker" / "abc" / "cpu.cfs_quota_us", "250000\n")
+    _write(v1 / "cpu,cpuacct" / "docker" / "abc" / "cpu.cfs_period_us", "100000\n")
+    assert cpu_quota(str(v1), str(member)) == 2.5
+    _write(v1 / "cpu,cpuacct" / "docker" / "abc" / "cpu.cfs_quota_us", "-1\n")
+    assert cpu_quota(str(v1), str(member)) is None
+
+    _write(member, "not a cgroup line\n0::/nowhere\n")
+    assert cpu_quota(str(v2), str(member)) is None
+    assert cpu_quota(str(v2), str(tmp_path / "missing")) is None
+
+
+def test_all_cores_stops_at_the_cpu_quota(monkeypatch: pytest.MonkeyPatch) -> None:
+    import dedup.pipeline as pipeline
+
+    monkeypatch.setattr(pipeline, "cpu_quota", lambda: 1.2)
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    assert pipeline.usable_cores() == min(cores, 2)
+    monkeypatch.setattr(pipeline, "cpu_quota", lambda: 0.25)
+    assert pipeline.usable_cores() == 1
+    monkeypatch.setattr(pipeline, "cpu_quota", lambda: None)
+    assert pipeline.usable_cores() == cores
+
+
 def test_a_reader_that_stops_early_ends_the_report_quietly(corpus: Path, tmp_path: Path) -> None:
     """`dedup scan ... | head -1`: the report goes to standard output a line at a time; when the
     reader closes the pipe, the scan ends with status 1 and no traceback."""
