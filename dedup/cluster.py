@@ -146,11 +146,11 @@ def cluster(n: int, candidates: Any, verify_many: VerifyMany, verdicts: Verdicts
     verify_many(candidates, CANDIDATES)
     matching = verdicts.matching_pairs()
     if rep is not None:
-        folded = rep
-        matching = ((a, b) for a, b in matching if folded[a] == a and folded[b] == b)
+        kept = rep == np.arange(n)  # representatives, and articles not folded
+        matching = ((a, b) for a, b in matching if kept[a] and kept[b])
     comps = components(n, matching)
     if rep is not None:
-        comps = [comp for comp in comps if len(comp) > 1 or rep[comp[0]] == comp[0]]
+        comps = [comp for comp in comps if len(comp) > 1 or kept[comp[0]]]
     if any(2 < len(comp) <= FULL_LINKAGE_LIMIT for comp in comps):
         verify_many(((comp[x], comp[y]) for comp in comps if 2 < len(comp) <= FULL_LINKAGE_LIMIT
                      for x in range(len(comp)) for y in range(x + 1, len(comp))), LINKING)
@@ -181,8 +181,9 @@ def collapse(n: int, encoded: np.ndarray, keys: Sequence[str], agreement: Agreem
     neighbours becomes a representative, and each other article with such a neighbour is
     checked against the one with the smallest key: ``alike(representatives, articles)``
     verifies the pairs and says which are near-identical; those articles are folded into
-    it. Articles that were not start the next round. Representatives are never folded,
-    and each has the smallest key of the articles folded into it.
+    it, and the others take part in the next round (:data:`COLLAPSE_ROUNDS` at most).
+    Representatives are never folded, and each has the smallest key of the articles folded
+    into it.
     """
     if not len(encoded):
         return None

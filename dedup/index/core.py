@@ -314,14 +314,14 @@ class Index:
         corpus a teaser that shared a lead with another story's page made its lone member join
         (a batch run, with the whole story's copies in view, keeps them apart).
         """
+        if len(ours) < 2 or len(theirs) < 2:
+            return None
         a, b = sorted(ours, key=_seq)[:SAMPLE_MEMBERS], sorted(theirs, key=_seq)[:SAMPLE_MEMBERS]
         verdicts.update(self._verify(r, fp, [m for m in b if m.id not in verdicts]))
         words = r.words([m.id for m in a + b])
         docs = {m.id: Doc(m.id, words.get(m.id, ())) for m in a + b}
         found = [PairScore(x.id, y.id, round(v.score, 4), v.match) for x in a for y in b
                  for v in [verify_pair(docs[x.id], docs[y.id], _utc(x.time), _utc(y.time), self.config)]]
-        if len(ours) < 2 or len(theirs) < 2:
-            return None
         share = (sum(p.match for p in found) + sum(verdicts[y.id].match for y in b)) / (len(found) + len(b))
         return found if share >= self.config.link_fraction else None
 
