@@ -53,6 +53,7 @@ class Warner:
 
 
 _PROGRESS_UNITS = {"reading": " articles", "fingerprinting": " articles", "verifying": " pairs", "linking": " pairs",
+                   "aliasing": " pairs",
                    "indexing": " articles"}
 
 
