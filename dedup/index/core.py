@@ -111,14 +111,17 @@ class _Fingerprinted:
     lead: np.ndarray
 
 
+Roster = list[tuple[str, int]]  # a cluster's member ids with their seq, oldest first (Reader.roster)
+
+
 @dataclass(frozen=True)
 class _Decision:
     cluster: int | None
-    members: list[Record]
+    members: Roster
     matched: str | None
     similarity: float
     pairs: list[PairScore]
-    absorbed: list[tuple[int, list[Record], list[PairScore]]] = field(default_factory=list)  # clusters it merges
+    absorbed: list[tuple[int, Roster, list[PairScore]]] = field(default_factory=list)  # clusters it merges
 
 
 class Index:
@@ -251,57 +254,60 @@ class Index:
 
     def _decide(self, r: Reader, fp: _Fingerprinted, merging: bool = False) -> _Decision:
         """The cluster the article joins (average linkage), with the pair scores behind it;
-        with ``merging``, also the other clusters it joins with it (:meth:`_absorbed`)."""
+        with ``merging``, also the other clusters it joins with it (:meth:`_absorbed`).
+
+        Only the verified members' records are read in full: of a story on hundreds of sites,
+        the candidates and the members are read as ids, clusters and seqs."""
         new = _Decision(None, [], None, 1.0, [])
         if not fp.doc.words:
             return new
-        cands = r.candidates(fp.full, fp.lead) - {fp.article.id}
-        if not cands:
+        placed = r.candidates(fp.full, fp.lead)
+        placed.pop(fp.article.id, None)
+        if not placed:
             return new
-        recs = r.records(sorted(cands))
-        by_cluster: dict[int, list[Record]] = {}
-        for rec in recs.values():
-            by_cluster.setdefault(rec.cluster, []).append(rec)
-        sample = [rec for found in by_cluster.values() for rec in sorted(found, key=_seq)[:SAMPLE]]
+        by_cluster: dict[int, list[tuple[int, str]]] = {}
+        for ident, (cluster, seq) in placed.items():
+            by_cluster.setdefault(cluster, []).append((seq, ident))
+        sample = [ident for found in by_cluster.values() for _, ident in sorted(found)[:SAMPLE]]
         verdicts = self._verify(r, fp, sample)
-        hit = sorted({recs[c].cluster for c, v in verdicts.items() if v.match})
-        best: tuple[tuple[float, float, str], int, list[Record]] | None = None
-        linked: dict[int, list[Record]] = {}  # every cluster the article could join
+        hit = sorted({placed[c][0] for c, v in verdicts.items() if v.match})
+        best: tuple[tuple[float, float, str], int, Roster] | None = None
+        linked: dict[int, Roster] = {}  # every cluster the article could join
         for cluster in hit:
-            members = r.members(cluster)
-            room = SAMPLE - sum(m.id in verdicts for m in members)
+            roster = r.roster(cluster)
+            room = SAMPLE - sum(i in verdicts for i, _ in roster)
             if room > 0:
-                verdicts.update(self._verify(r, fp, [m for m in members if m.id not in verdicts][:room]))
-            verified = [verdicts[m.id] for m in members if m.id in verdicts]
+                verdicts.update(self._verify(r, fp, [i for i, _ in roster if i not in verdicts][:room]))
+            verified = [verdicts[i] for i, _ in roster if i in verdicts]
             scores = [v.score for v in verified if v.match]
             share = len(scores) / len(verified)
             if not scores or share < self.config.link_fraction:
                 continue
-            linked[cluster] = members
-            rank = (-share, -sum(scores) / len(scores), min(m.id for m in members))
+            linked[cluster] = roster
+            rank = (-share, -sum(scores) / len(scores), min(i for i, _ in roster))
             if best is None or rank < best[0]:
-                best = (rank, cluster, members)
+                best = (rank, cluster, roster)
         if best is None:
             return new
-        _, cluster, members = best
-        canonical = self._leader(r, cluster, members).id  # preferred among equally good matches
-        matched = min((m for m in members if m.id in verdicts and verdicts[m.id].match),
-                      key=lambda m: (-verdicts[m.id].score, m.id != canonical, m.id))
-        pairs = [PairScore(fp.article.id, m.id, round(verdicts[m.id].score, 4), verdicts[m.id].match)
-                 for m in members if m.id in verdicts]
+        _, cluster, roster = best
+        canonical = self._leader(r, cluster, roster).id  # preferred among equally good matches
+        matched = min((i for i, _ in roster if i in verdicts and verdicts[i].match),
+                      key=lambda i: (-verdicts[i].score, i != canonical, i))
+        pairs = [PairScore(fp.article.id, i, round(verdicts[i].score, 4), verdicts[i].match)
+                 for i, _ in roster if i in verdicts]
         absorbed = []
         if merging:
             for other in sorted(set(linked) - {cluster}):
-                joined = self._absorbed(r, fp, verdicts, members, linked[other])
+                joined = self._absorbed(r, fp, verdicts, roster, linked[other])
                 if joined is not None:
                     theirs = linked[other]
-                    pairs += [PairScore(fp.article.id, m.id, round(verdicts[m.id].score, 4), verdicts[m.id].match)
-                              for m in theirs if m.id in verdicts]
+                    pairs += [PairScore(fp.article.id, i, round(verdicts[i].score, 4), verdicts[i].match)
+                              for i, _ in theirs if i in verdicts]
                     absorbed.append((other, theirs, joined))
-        return _Decision(cluster, members, matched.id, round(verdicts[matched.id].score, 4), pairs, absorbed)
+        return _Decision(cluster, roster, matched, round(verdicts[matched].score, 4), pairs, absorbed)
 
-    def _absorbed(self, r: Reader, fp: _Fingerprinted, verdicts: dict[str, Verdict], ours: list[Record],
-                  theirs: list[Record]) -> list[PairScore] | None:
+    def _absorbed(self, r: Reader, fp: _Fingerprinted, verdicts: dict[str, Verdict], ours: Roster,
+                  theirs: Roster) -> list[PairScore] | None:
         """The verified pairs between the cluster the article joins and another it could
         join, if the two merge, else None.
 
@@ -316,33 +322,35 @@ class Index:
         """
         if len(ours) < 2 or len(theirs) < 2:
             return None
-        a, b = sorted(ours, key=_seq)[:SAMPLE_MEMBERS], sorted(theirs, key=_seq)[:SAMPLE_MEMBERS]
-        verdicts.update(self._verify(r, fp, [m for m in b if m.id not in verdicts]))
-        words = r.words([m.id for m in a + b])
-        docs = {m.id: Doc(m.id, words.get(m.id, ())) for m in a + b}
-        found = [PairScore(x.id, y.id, round(v.score, 4), v.match) for x in a for y in b
-                 for v in [verify_pair(docs[x.id], docs[y.id], _utc(x.time), _utc(y.time), self.config)]]
-        share = (sum(p.match for p in found) + sum(verdicts[y.id].match for y in b)) / (len(found) + len(b))
+        a_ids, b_ids = [i for i, _ in ours[:SAMPLE_MEMBERS]], [i for i, _ in theirs[:SAMPLE_MEMBERS]]
+        verdicts.update(self._verify(r, fp, [i for i in b_ids if i not in verdicts]))
+        recs = r.records(a_ids + b_ids)
+        words = r.words(a_ids + b_ids)
+        docs = {i: Doc(i, words.get(i, ())) for i in a_ids + b_ids}
+        found = [PairScore(x, y, round(v.score, 4), v.match) for x in a_ids for y in b_ids
+                 for v in [verify_pair(docs[x], docs[y], _time_of(recs, x), _time_of(recs, y), self.config)]]
+        share = (sum(p.match for p in found) + sum(verdicts[y].match for y in b_ids)) / (len(found) + len(b_ids))
         return found if share >= self.config.link_fraction else None
 
-    def _verify(self, r: Reader, fp: _Fingerprinted, others: Sequence[Record]) -> dict[str, Verdict]:
-        if not others:
+    def _verify(self, r: Reader, fp: _Fingerprinted, ids: Sequence[str]) -> dict[str, Verdict]:
+        if not ids:
             return {}
-        words = r.words([o.id for o in others])
+        recs = r.records(ids)
+        words = r.words(ids)
         mine = _utc(fp.time)
-        return {o.id: verify_pair(fp.doc, Doc(o.id, words.get(o.id, ())), mine, _utc(o.time), self.config)
-                for o in others}
+        return {i: verify_pair(fp.doc, Doc(i, words.get(i, ())), mine, _time_of(recs, i), self.config)
+                for i in ids if i in recs}
 
-    def _leader(self, r: Reader, cluster: int, members: Sequence[Record]) -> Record:
+    def _leader(self, r: Reader, cluster: int, roster: Roster) -> Record:
         """The canonical member of a cluster: the one the store records (the choice is a
         minimum by one key, so a cluster's canonical item and a newcomer decide it for both),
-        else chosen again."""
+        else chosen again from all members."""
         stored = r.canonical(cluster)
-        found = [m for m in members if m.id == stored]
-        if found:
-            return found[0]
-        chosen = self._canonical(members)
-        return next(m for m in members if m.id == chosen)
+        found = r.get(stored) if stored is not None else None
+        if found is not None and found.cluster == cluster:
+            return found
+        members = r.records([i for i, _ in roster])
+        return members[self._canonical(list(members.values()))]
 
     def _canonical(self, members: Sequence[Record]) -> str:
         return choose([_candidate(m) for m in members], self.config).id
@@ -506,8 +514,9 @@ def _as_article(article: Article | dict[str, Any]) -> Article:
     raise InputError(f"an article must be an Article or a dict, got {type(article).__name__}")
 
 
-def _seq(rec: Record) -> int:
-    return rec.seq
+def _time_of(recs: dict[str, Record], ident: str) -> dt.datetime | None:
+    rec = recs.get(ident)
+    return None if rec is None else _utc(rec.time)
 
 
 def _utc(seconds: float | None) -> dt.datetime | None:

@@ -217,18 +217,36 @@ class _Txn:
         values = self.r.hmget(self.s.key("seg", group), [str(k) for k in keys])
         return int(docs), {k: int(v) for k, v in zip(keys, values) if v is not None}
 
-    def candidates(self, full: np.ndarray, lead: np.ndarray) -> set[str]:
-        """datasketch's ``MinHashLSH.query`` for both indexes (the union of the buckets), in one command."""
+    def candidates(self, full: np.ndarray, lead: np.ndarray) -> dict[str, tuple[int, int]]:
+        """datasketch's ``MinHashLSH.query`` for both indexes (the union of the buckets), in one
+        command; then each id's cluster and seq."""
         buckets = []
         for lsh, sig in zip(self.lsh, (full, lead)):
             hashvalues = to_minhash(sig).hashvalues
             for (start, end), table in zip(lsh.hashranges, lsh.hashtables):
                 buckets.append(table.redis_key(lsh._H(hashvalues[start:end])))
-        return {key.decode("utf-8") for key in self.r.sunion(buckets)}
+        return self._placed([key.decode("utf-8") for key in self.r.sunion(buckets)])
 
     def members(self, cluster: int) -> list[Record]:
         ids = [i.decode("utf-8") for i in self.r.smembers(self.s.key("m", cluster))]
         return sorted(self.records(ids).values(), key=lambda rec: rec.seq)
+
+    def roster(self, cluster: int) -> list[tuple[str, int]]:
+        placed = self._placed([i.decode("utf-8") for i in self.r.smembers(self.s.key("m", cluster))])
+        return sorted(((i, seq) for i, (_, seq) in placed.items()), key=lambda member: member[1])
+
+    def _placed(self, ids: list[str]) -> dict[str, tuple[int, int]]:
+        """Each id's cluster and seq (ids no longer stored are left out)."""
+        out: dict[str, tuple[int, int]] = {}
+        for start in range(0, len(ids), 1000):
+            chunk = ids[start:start + 1000]
+            pipe = self.r.pipeline(transaction=False)
+            for i in chunk:
+                pipe.hmget(self.s.key("a", i), ("cluster", "seq"))
+            for i, (cluster, seq) in zip(chunk, pipe.execute()):
+                if cluster is not None and seq is not None:
+                    out[i] = (int(cluster), int(seq))
+        return out
 
     def canonical(self, cluster: int) -> str | None:
         return _text(self.r.hget(self.s.key("canonical"), str(cluster)))

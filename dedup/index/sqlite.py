@@ -266,13 +266,17 @@ class _Txn:
             keys.extend(struct.pack(">BH", kind, i) + key for i, key in enumerate(band_keys(sig, params)))
         return keys
 
-    def candidates(self, full: np.ndarray, lead: np.ndarray) -> set[str]:
+    def candidates(self, full: np.ndarray, lead: np.ndarray) -> dict[str, tuple[int, int]]:
         keys = self._band_keys(full, lead)
         # The distinct rows first, then their ids: joining every band row (a story on hundreds of
         # sites shares each band with all its copies) and then de-duplicating ids cost 2.3x more.
-        rows = self.conn.execute("SELECT id FROM articles WHERE n IN "
+        rows = self.conn.execute("SELECT id, cluster, n FROM articles WHERE n IN "
                                  f"(SELECT n FROM bands WHERE key IN ({_marks(len(keys))}))", keys)
-        return {r[0] for r in rows}
+        return {i: (int(c), int(n)) for i, c, n in rows}
+
+    def roster(self, cluster: int) -> list[tuple[str, int]]:
+        rows = self.conn.execute("SELECT id, n FROM articles WHERE cluster = ? ORDER BY n", (cluster,))
+        return [(i, int(n)) for i, n in rows]
 
     def members(self, cluster: int) -> list[Record]:
         rows = self.conn.execute(f"SELECT {_RECORD} FROM articles WHERE cluster = ? ORDER BY n", (cluster,))

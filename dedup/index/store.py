@@ -189,11 +189,16 @@ class Reader(Protocol):
         """Articles of ``group`` so far, and how many of them hold each segment key."""
         ...
 
-    def candidates(self, full: np.ndarray, lead: np.ndarray) -> set[str]:
-        """Ids whose signature shares a band with ``full`` (whole-text index) or ``lead``."""
+    def candidates(self, full: np.ndarray, lead: np.ndarray) -> dict[str, tuple[int, int]]:
+        """Ids whose signature shares a band with ``full`` (whole-text index) or ``lead``, each
+        with its cluster and seq."""
         ...
 
     def members(self, cluster: int) -> list[Record]: ...
+
+    def roster(self, cluster: int) -> list[tuple[str, int]]:
+        """The ids of a cluster's members with their seq, oldest first (no other field read)."""
+        ...
 
     def canonical(self, cluster: int) -> str | None: ...
 
