@@ -77,7 +77,17 @@ def _count_verifications(rounds: dict[str, int]) -> None:
         def verify_labelled(pairs: Any, label: str | None = None) -> None:
             current["label"] = label or "canonical"
             verify_many(pairs, label)
-        groups = clustering(n, candidates, verify_labelled, *rest)
+
+        *others, near = rest
+        if near is not None:  # folding verifies through its own callable (cluster.collapse)
+            agreement, alike = near
+
+            def alike_labelled(a: Any, b: Any) -> Any:
+                current["label"] = dedup.cluster.ALIASING
+                return alike(a, b)
+
+            near = (agreement, alike_labelled)
+        groups = clustering(n, candidates, verify_labelled, *others, near)
         current["label"] = "canonical"  # pairs verified after clustering: each member with its canonical
         return groups
 
