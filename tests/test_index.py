@@ -277,6 +277,25 @@ def test_an_article_that_links_two_clusters_merges_them_as_a_batch_would(locatio
     assert found == sorted(sorted(c.members) for c in find_duplicates(articles).clusters)
 
 
+def test_stored_articles_keep_their_headline_length(location: str) -> None:
+    """Verification weighs where the shared text starts against each side's headline (a story
+    carried further down a page, headline included, is no copy). Stored articles keep the
+    length of their headline, so the index verifies them as a batch run does; indexes written
+    before it was stored read it as 0, as they always did."""
+    from dedup.index.store import stored_doc
+
+    article = _versions()["full-0"]
+    with Index.open(location) as index:
+        index.add(article)
+        with index.store.read() as reader:
+            doc = reader.docs([article["id"], "nobody"])
+            words = reader.words([article["id"]])
+    assert set(doc) == {article["id"]}
+    assert doc[article["id"]].head == len(article["title"].split()) == 4
+    assert doc[article["id"]].words == words[article["id"]]
+    assert stored_doc("old", " ".join(words[article["id"]])).head == 0
+
+
 def test_a_cluster_of_one_article_is_not_merged_by_a_bridge(location: str) -> None:
     """The teaser and the write-thru stay apart when one full text links them: with one member
     on each side, one pair in two would decide. (A batch scan, which sees all three at once,

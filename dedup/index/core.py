@@ -196,7 +196,7 @@ class Index:
                             source=art.source, url=art.url, published=art.published, matched=decision.matched,
                             similarity=decision.similarity)
             w.count_segments(prepared.group, 1, dict.fromkeys(keys, 1))
-            w.insert(NewArticle(record, fp.doc.words, keys, fp.full, fp.lead))
+            w.insert(NewArticle(record, fp.doc.words, keys, fp.full, fp.lead, fp.doc.head))
             if decision.pairs:
                 w.put_scores(cluster, decision.pairs)
             size, leaders = len(decision.members) + 1, [record]
@@ -325,8 +325,8 @@ class Index:
         a_ids, b_ids = [i for i, _ in ours[:SAMPLE_MEMBERS]], [i for i, _ in theirs[:SAMPLE_MEMBERS]]
         verdicts.update(self._verify(r, fp, [i for i in b_ids if i not in verdicts]))
         recs = r.records(a_ids + b_ids)
-        words = r.words(a_ids + b_ids)
-        docs = {i: Doc(i, words.get(i, ())) for i in a_ids + b_ids}
+        stored = r.docs(a_ids + b_ids)
+        docs = {i: stored.get(i, Doc(i, ())) for i in a_ids + b_ids}
         found = [PairScore(x, y, round(v.score, 4), v.match) for x in a_ids for y in b_ids
                  for v in [verify_pair(docs[x], docs[y], _time_of(recs, x), _time_of(recs, y), self.config)]]
         share = (sum(p.match for p in found) + sum(verdicts[y].match for y in b_ids)) / (len(found) + len(b_ids))
@@ -336,9 +336,9 @@ class Index:
         if not ids:
             return {}
         recs = r.records(ids)
-        words = r.words(ids)
+        docs = r.docs(ids)
         mine = _utc(fp.time)
-        return {i: verify_pair(fp.doc, Doc(i, words.get(i, ())), mine, _time_of(recs, i), self.config)
+        return {i: verify_pair(fp.doc, docs.get(i, Doc(i, ())), mine, _time_of(recs, i), self.config)
                 for i in ids if i in recs}
 
     def _leader(self, r: Reader, cluster: int, roster: Roster) -> Record:
@@ -413,12 +413,12 @@ class Index:
         return Result([c for c, _ in built], assignments, items, self.config)
 
     def _pair_scores(self, r: Reader, canonical: str, members: Sequence[Record]) -> dict[tuple[str, str], float]:
-        words = r.words([canonical, *(m.id for m in members)])
+        docs = r.docs([canonical, *(m.id for m in members)])
         canon_rec = r.get(canonical)
-        base = Doc(canonical, words.get(canonical, ()))
+        base = docs.get(canonical, Doc(canonical, ()))
         out = {}
         for m in members:
-            v = verify_pair(Doc(m.id, words.get(m.id, ())), base, _utc(m.time),
+            v = verify_pair(docs.get(m.id, Doc(m.id, ())), base, _utc(m.time),
                             _utc(canon_rec.time if canon_rec else None), self.config)
             out[(m.id, canonical)] = round(v.score, 4)
         return out

@@ -41,9 +41,10 @@ import numpy as np
 import redis
 from datasketch import MinHashLSH
 
+from ..document import Doc
 from ..errors import IndexStoreError
 from ..fingerprint import to_minhash
-from .store import Header, NewArticle, PairScore, Record
+from .store import Header, NewArticle, PairScore, Record, stored_doc, stored_words
 
 LOCK_LEASE = 10.0
 """Seconds a writer holds the lock at most (``?lease=`` in the URL); far above the milliseconds an ``add`` takes."""
@@ -201,10 +202,13 @@ class _Txn:
         return out
 
     def words(self, ids: Sequence[str]) -> dict[str, tuple[str, ...]]:
+        return {i: doc.words for i, doc in self.docs(ids).items()}
+
+    def docs(self, ids: Sequence[str]) -> dict[str, Doc]:
         pipe = self.r.pipeline(transaction=False)
         for i in ids:
             pipe.hget(self.s.key("a", i), "words")
-        return {i: tuple(w.decode("utf-8").split()) for i, w in zip(ids, pipe.execute()) if w is not None}
+        return {i: stored_doc(i, w.decode("utf-8")) for i, w in zip(ids, pipe.execute()) if w is not None}
 
     def segment_keys(self, article_id: str) -> tuple[int, ...]:
         raw = self.r.hget(self.s.key("a", article_id), "segments")
@@ -290,7 +294,7 @@ class _Txn:
         rec = new.record
         values: dict[str, Any] = {
             "cluster": rec.cluster, "seq": rec.seq, "group": rec.group, "length": rec.length,
-            "added": repr(rec.added), "similarity": repr(rec.similarity), "words": " ".join(new.words),
+            "added": repr(rec.added), "similarity": repr(rec.similarity), "words": stored_words(new.words, new.head),
             "segments": np.asarray(new.segment_keys, dtype="<i8").tobytes()}
         if rec.time is not None:
             values["time"] = repr(rec.time)

@@ -39,8 +39,9 @@ from typing import Any
 
 import numpy as np
 
+from ..document import Doc
 from ..errors import IndexFormatError, IndexStoreError
-from .store import Header, NewArticle, PairScore, Record, band_keys
+from .store import Header, NewArticle, PairScore, Record, band_keys, stored_doc, stored_words
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS header (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -236,11 +237,14 @@ class _Txn:
         return out
 
     def words(self, ids: Sequence[str]) -> dict[str, tuple[str, ...]]:
-        out: dict[str, tuple[str, ...]] = {}
+        return {i: doc.words for i, doc in self.docs(ids).items()}
+
+    def docs(self, ids: Sequence[str]) -> dict[str, Doc]:
+        out: dict[str, Doc] = {}
         for chunk in _chunks(list(ids)):
             for art, text in self.conn.execute(f"SELECT id, words FROM articles WHERE id IN ({_marks(len(chunk))})",
                                                tuple(chunk)):
-                out[art] = tuple(text.split())
+                out[art] = stored_doc(art, text)
         return out
 
     def segment_keys(self, article_id: str) -> tuple[int, ...]:
@@ -323,7 +327,7 @@ class _Txn:
             "INSERT INTO articles (n, id, cluster, grp, length, added, time, title, source, url, published, matched, "
             "similarity, words, segments, full, lead) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (r.seq, r.id, r.cluster, r.group, r.length, r.added, r.time, r.title, r.source, r.url, r.published,
-             r.matched, r.similarity, " ".join(new.words),
+             r.matched, r.similarity, stored_words(new.words, new.head),
              np.asarray(new.segment_keys, dtype="<i8").tobytes(),
              new.full.astype("<u4").tobytes(), new.lead.astype("<u4").tobytes()))
         n = cur.lastrowid

@@ -25,6 +25,7 @@ import numpy as np
 
 from ..candidates import bands
 from ..config import Config
+from ..document import Doc
 from ..errors import IndexFormatError
 from ..fingerprint import HASH_SCHEME
 
@@ -162,6 +163,29 @@ class NewArticle:
     segment_keys: tuple[int, ...]
     full: np.ndarray
     lead: np.ndarray
+    head: int = 0  # words of the headline (Doc.head)
+
+
+def stored_words(words: Sequence[str], head: int) -> str:
+    """An article's words as stored: a newline after the headline, spaces elsewhere.
+
+    >>> stored_words(["Oil", "rises", "Prices", "rose"], 2), stored_words(["Prices", "rose"], 0)
+    ('Oil rises\\nPrices rose', 'Prices rose')
+    """
+    if 0 < head < len(words):
+        return " ".join(words[:head]) + "\n" + " ".join(words[head:])
+    return " ".join(words)
+
+
+def stored_doc(ident: str, text: str) -> Doc:
+    """The :class:`~dedup.document.Doc` of stored words (``head`` 0 when no headline was stored,
+    as in indexes written before headlines were).
+
+    >>> stored_doc("a", "Oil rises\\nPrices rose")
+    Doc(id='a', words=('Oil', 'rises', 'Prices', 'rose'), removed=(), head=2)
+    """
+    head, newline, _ = text.partition("\n")
+    return Doc(ident, tuple(text.split()), head=len(head.split()) if newline else 0)
 
 
 @dataclass(frozen=True)
@@ -182,6 +206,10 @@ class Reader(Protocol):
     def records(self, ids: Sequence[str]) -> dict[str, Record]: ...
 
     def words(self, ids: Sequence[str]) -> dict[str, tuple[str, ...]]: ...
+
+    def docs(self, ids: Sequence[str]) -> dict[str, Doc]:
+        """The stored words of each id, with the length of its headline."""
+        ...
 
     def segment_keys(self, article_id: str) -> tuple[int, ...]: ...
 
