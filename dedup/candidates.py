@@ -248,13 +248,19 @@ def sketches(signatures: np.ndarray) -> np.ndarray:
     return sketch
 
 
+def sketch_agreement(sketches_a: np.ndarray, sketches_b: np.ndarray) -> np.ndarray:
+    """How many values of each pair of sketches (rows) are equal: of ``num_perm``, about the
+    Jaccard similarity of the two texts' shingles times ``num_perm``."""
+    agree: np.ndarray = np.count_nonzero(np.asarray(sketches_a) == np.asarray(sketches_b), axis=-1)
+    return agree
+
+
 def screening_bounds(sketches_a: np.ndarray, sketches_b: np.ndarray, words_a: np.ndarray, words_b: np.ndarray,
                      config: Config) -> np.ndarray:
     """:func:`containment_bounds` of pairs of texts given their sketches (rows of
     ``sketches_a``/``sketches_b``) and word counts; a pair is screened out when its bound is
     below :func:`screen_floor`."""
-    agree = np.count_nonzero(np.asarray(sketches_a) == np.asarray(sketches_b), axis=-1)
-    return containment_bounds(agree, shingle_counts(words_a, config.shingle_size),
+    return containment_bounds(sketch_agreement(sketches_a, sketches_b), shingle_counts(words_a, config.shingle_size),
                               shingle_counts(words_b, config.shingle_size), config.num_perm)
 
 

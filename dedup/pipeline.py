@@ -47,6 +47,7 @@ from .candidates import (
     pairs_from_keys,
     screen_floor,
     screening_bounds,
+    sketch_agreement,
     sketches,
 )
 from .canonical import Candidate, choose
@@ -289,7 +290,7 @@ def _pass_agree(task: tuple[np.ndarray, int]) -> np.ndarray:
     encoded, n = task
     i, j = np.divmod(encoded, n)
     reader: RowReader = _STATE["sketches"]
-    shares: np.ndarray = np.count_nonzero(reader.rows(i) == reader.rows(j), axis=1) / reader.width
+    shares: np.ndarray = sketch_agreement(reader.rows(i), reader.rows(j)) / reader.width
     return shares
 
 

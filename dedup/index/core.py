@@ -121,7 +121,8 @@ class _Decision:
     matched: str | None
     similarity: float
     pairs: list[PairScore]
-    absorbed: list[tuple[int, Roster, list[PairScore]]] = field(default_factory=list)  # clusters it merges
+    leader: Record | None = None  # the cluster's canonical member (Index._leader)
+    absorbed: list[tuple[int, Roster, Record, list[PairScore]]] = field(default_factory=list)  # clusters it merges
 
 
 class Index:
@@ -200,10 +201,10 @@ class Index:
             if decision.pairs:
                 w.put_scores(cluster, decision.pairs)
             size, leaders = len(decision.members) + 1, [record]
-            if decision.cluster is not None:
-                leaders.append(self._leader(w, decision.cluster, decision.members))
-            for gone, theirs, pairs in decision.absorbed:
-                leaders.append(self._leader(w, gone, theirs))
+            if decision.leader is not None:
+                leaders.append(decision.leader)
+            for gone, theirs, leader, pairs in decision.absorbed:
+                leaders.append(leader)
                 w.merge_cluster(gone, cluster)
                 w.put_scores(cluster, pairs)
                 size += len(theirs)
@@ -232,7 +233,8 @@ class Index:
                 return Match(art.id, None, art.id, True, 1.0, None, False, False)
             me = Record(id=art.id, cluster=decision.cluster, seq=1 << 62, group=prepared.group,
                         length=len(fp.doc.words), added=self.clock(), time=fp.time, source=art.source)
-            canonical = self._canonical([self._leader(r, decision.cluster, decision.members), me])
+            assert decision.leader is not None  # set whenever a cluster is
+            canonical = self._canonical([decision.leader, me])
         return Match(art.id, decision.cluster, canonical, canonical == art.id, decision.similarity,
                      decision.matched, True, False)
 
@@ -290,21 +292,24 @@ class Index:
         if best is None:
             return new
         _, cluster, roster = best
-        canonical = self._leader(r, cluster, roster).id  # preferred among equally good matches
-        matched = min((i for i, _ in roster if i in verdicts and verdicts[i].match),
-                      key=lambda i: (-verdicts[i].score, i != canonical, i))
-        pairs = [PairScore(fp.article.id, i, round(verdicts[i].score, 4), verdicts[i].match)
-                 for i, _ in roster if i in verdicts]
+        leader = self._leader(r, cluster, roster)
+        matched = min((i for i, _ in roster if i in verdicts and verdicts[i].match),  # the canonical among equals
+                      key=lambda i: (-verdicts[i].score, i != leader.id, i))
+
+        def scored(members: Roster) -> list[PairScore]:
+            return [PairScore(fp.article.id, i, round(verdicts[i].score, 4), verdicts[i].match)
+                    for i, _ in members if i in verdicts]
+
+        pairs = scored(roster)
         absorbed = []
         if merging:
             for other in sorted(set(linked) - {cluster}):
-                joined = self._absorbed(r, fp, verdicts, roster, linked[other])
+                theirs = linked[other]
+                joined = self._absorbed(r, fp, verdicts, roster, theirs)
                 if joined is not None:
-                    theirs = linked[other]
-                    pairs += [PairScore(fp.article.id, i, round(verdicts[i].score, 4), verdicts[i].match)
-                              for i, _ in theirs if i in verdicts]
-                    absorbed.append((other, theirs, joined))
-        return _Decision(cluster, roster, matched, round(verdicts[matched].score, 4), pairs, absorbed)
+                    pairs += scored(theirs)
+                    absorbed.append((other, theirs, self._leader(r, other, theirs), joined))
+        return _Decision(cluster, roster, matched, round(verdicts[matched].score, 4), pairs, leader, absorbed)
 
     def _absorbed(self, r: Reader, fp: _Fingerprinted, verdicts: dict[str, Verdict], ours: Roster,
                   theirs: Roster) -> list[PairScore] | None:
@@ -323,23 +328,27 @@ class Index:
         if len(ours) < 2 or len(theirs) < 2:
             return None
         a_ids, b_ids = [i for i, _ in ours[:SAMPLE_MEMBERS]], [i for i, _ in theirs[:SAMPLE_MEMBERS]]
-        verdicts.update(self._verify(r, fp, [i for i in b_ids if i not in verdicts]))
-        recs = r.records(a_ids + b_ids)
-        stored = r.docs(a_ids + b_ids)
-        docs = {i: stored.get(i, Doc(i, ())) for i in a_ids + b_ids}
+        recs, docs = self._stored(r, a_ids + b_ids)
+        verdicts.update(self._verify(r, fp, [i for i in b_ids if i not in verdicts], (recs, docs)))
         found = [PairScore(x, y, round(v.score, 4), v.match) for x in a_ids for y in b_ids
                  for v in [verify_pair(docs[x], docs[y], _time_of(recs, x), _time_of(recs, y), self.config)]]
         share = (sum(p.match for p in found) + sum(verdicts[y].match for y in b_ids)) / (len(found) + len(b_ids))
         return found if share >= self.config.link_fraction else None
 
-    def _verify(self, r: Reader, fp: _Fingerprinted, ids: Sequence[str]) -> dict[str, Verdict]:
+    def _verify(self, r: Reader, fp: _Fingerprinted, ids: Sequence[str],
+                stored: tuple[dict[str, Record], dict[str, Doc]] | None = None) -> dict[str, Verdict]:
+        """The new article's verdicts against stored ones (read here unless ``stored`` holds them)."""
         if not ids:
             return {}
-        recs = r.records(ids)
-        docs = r.docs(ids)
+        recs, docs = stored if stored is not None else self._stored(r, ids)
         mine = _utc(fp.time)
-        return {i: verify_pair(fp.doc, docs.get(i, Doc(i, ())), mine, _time_of(recs, i), self.config)
-                for i in ids if i in recs}
+        return {i: verify_pair(fp.doc, docs[i], mine, _time_of(recs, i), self.config) for i in ids if i in recs}
+
+    @staticmethod
+    def _stored(r: Reader, ids: Sequence[str]) -> tuple[dict[str, Record], dict[str, Doc]]:
+        """Stored articles' records and docs (an empty doc where the words are missing)."""
+        docs = r.docs(ids)
+        return r.records(ids), {i: docs.get(i, Doc(i, ())) for i in ids}
 
     def _leader(self, r: Reader, cluster: int, roster: Roster) -> Record:
         """The canonical member of a cluster: the one the store records (the choice is a
