@@ -77,10 +77,22 @@ def segment_texts(article: Article) -> list[tuple[str, bool]]:
     words joined by single spaces, and whether it is a paragraph of its own."""
     segs = segment_lines(article.text)
     if article.title:
-        title = " ".join(words(clean_for_matching(strip_site_name(article.title, article.source))))
+        stripped = strip_site_name(article.title, article.source, article.url)
+        title = " ".join(words(clean_for_matching(stripped)))
+        if stripped != article.title:  # the page's own headline line may carry the site's name too
+            _drop_site_name(segs, " ".join(words(clean_for_matching(article.title))).lower(), title)
         if title and not _starts_with_title(segs, title):
             segs.insert(0, (title, True))
     return segs
+
+
+def _drop_site_name(segs: list[tuple[str, bool]], full: str, title: str) -> None:
+    """Replace, among the first segments, the headline line that repeats the page title
+    with its site name (``full``, lower-cased) by the headline alone (``title``)."""
+    for k, (text, alone) in enumerate(segs[:8]):
+        if text.lower() == full:
+            segs[k] = (title, alone)
+            return
 
 
 def _starts_with_title(segs: list[tuple[str, bool]], title: str) -> bool:
@@ -136,8 +148,15 @@ def looks_like_headline(words: Sequence[str]) -> bool:
     return sum(1 for w in alpha if w[:1].isupper()) >= 0.7 * len(alpha)
 
 
-def strip_site_name(title: str, source: str | None) -> str:
-    """Drop a trailing "| Site" (whatever follows a bar) or "- Site Name" naming the source.
+def strip_site_name(title: str, source: str | None, url: str | None = None) -> str:
+    """Drop a trailing "| Site" (whatever follows a bar) or "- Site" naming the site.
+
+    After a dash, the tail names the site when it is the source's name, or when
+    the headline before it has 3 words or more and the tail (4 words at most)
+    starts with the source's initials, the first word of its name or a label of
+    the page's web address: sites brand their titles with a short form
+    of their name ("- WQXZ 101.5" for WQXZ NewsRadio, "— CRC" for Capital
+    Region Courier).
 
     >>> strip_site_name("Wagner leaves Mali | World | TBD News", None)
     'Wagner leaves Mali'
@@ -145,14 +164,51 @@ def strip_site_name(title: str, source: str | None) -> str:
     'Wagner leaves Mali'
     >>> strip_site_name("Oil prices - analysis", "The Daily Ledger")
     'Oil prices - analysis'
+    >>> strip_site_name("Wagner leaves Mali — CRC", "Capital Region Courier")
+    'Wagner leaves Mali'
+    >>> strip_site_name("Wagner leaves Mali - WQXZ 101.5", None, "https://www.wqxz.example/2025/wagner")
+    'Wagner leaves Mali'
+    >>> strip_site_name("Oil prices rise again - analysts say", "The Daily Ledger", "https://ledger.example/x")
+    'Oil prices rise again - analysts say'
     """
     head, found, _ = title.partition(" | ")
     if found and len(head.split()) >= 3:  # "Headline | Section | Site": what follows a bar is chrome
         return head.rstrip()
-    if not source:
+    if not source and not url:
         return title
+    names = _site_names(source, url)
     for sep in (" - ", " \u2014 ", " \u2013 ", " :: "):
         head, found, tail = title.rpartition(sep)
-        if found and head and tail.strip().lower() == source.strip().lower():
+        if not found or not head:
+            continue
+        if source and tail.strip().lower() == source.strip().lower():
+            return head.rstrip()
+        tail_words = words(tail.lower())
+        if tail_words and len(tail_words) <= 4 and tail_words[0] in names and len(head.split()) >= 3:
             return head.rstrip()
     return title
+
+
+def _site_names(source: str | None, url: str | None) -> set[str]:
+    """Short forms a site brands its titles with (lower-cased): its initials (with and
+    without a leading "the"), the first word of its name ("the" aside) and the labels
+    of its web address's host (of 3 characters or more, "www" and the last one aside).
+
+    >>> sorted(_site_names("The Brief Daily", "https://www.thebriefdaily.example/a"))
+    ['bd', 'brief', 'tbd', 'thebriefdaily']
+    >>> sorted(_site_names(None, "https://news.bbc.co.uk/1/hi"))
+    ['bbc', 'news']
+    """
+    names: set[str] = set()
+    if source:
+        parts = words(source.lower())
+        if len(parts) >= 2:
+            names.add("".join(p[0] for p in parts))
+        if len(parts) >= 3 and parts[0] == "the":
+            names.add("".join(p[0] for p in parts[1:]))
+        first = [p for p in parts if p != "the"][:1]
+        names.update(first)
+    if url and "//" in url:
+        host = url.split("//", 1)[1].split("/", 1)[0].split(":", 1)[0].lower()
+        names.update(label for label in host.split(".")[:-1] if len(label) >= 3 and label != "www")
+    return names

@@ -20,7 +20,7 @@ from dedup.boilerplate import BoilerplateStats, strip
 from dedup.candidates import bands, candidate_pairs, containment_bounds, screen_floor, sketches
 from dedup.canonical import Candidate, choose
 from dedup.cluster import Verdicts, cluster, components
-from dedup.document import Doc, Prepared, prepare
+from dedup.document import Doc, Prepared, prepare, strip_site_name
 from dedup.fingerprint import (
     estimate_jaccard,
     minhash,
@@ -152,6 +152,42 @@ def test_prepare_finds_the_title_after_chrome() -> None:
     p = prepare(Article(id="y", text=record["text"], title=record["title"]))
     assert _flat(p)[:1] == ["Yahoo"]
     assert _flat(p).count("Wagner") == _flat(prepare(Article(id="y", text=record["text"]))).count("Wagner")
+
+
+def test_prepare_drops_the_site_name_from_the_page_headline_line() -> None:
+    """A page whose headline line repeats its branded <title> (as an <h1> often does)."""
+    text = "Desptp Omc <DSO> 1st Qtr Net - WQXZ 101.5\n\nShr 54 cts vs 51 cts\nNet 2,151,000 vs 2,439,000"
+    p = prepare(Article(id="w", text=text, title="Desptp Omc <DSO> 1st Qtr Net - WQXZ 101.5",
+                        source="WQXZ NewsRadio", url="https://wqxz.example/1987/04/13/desptp"))
+    assert _flat(p)[:7] == ["Desptp", "Omc", "DSO", "1st", "Qtr", "Net", "Shr"]
+
+
+@pytest.mark.parametrize(("title", "source", "url", "expected"), [
+    ("Copper firms in London \u2014 CRC", "Capital Region Courier", None, "Copper firms in London"),
+    ("Copper firms in London - TBD News", "The Brief Daily", None, "Copper firms in London"),
+    ("Copper firms in London - Hill Daily", None, "https://www.thehill.example/x", "Copper firms in London - Hill Daily"),
+    ("Copper firms in London - thehill", None, "https://www.thehill.example/x", "Copper firms in London"),
+    ("Copper firms - Capital", "Capital Region Courier", None, "Copper firms - Capital"),  # a 2-word headline stays
+    ("Copper firms in London - analysts see more gains ahead", "Analysts Weekly", None,
+     "Copper firms in London - analysts see more gains ahead"),  # a tail of 6 words is not a site name
+    ("Copper firms in London - metals", "The Daily Ledger", "https://ledger.example/x",
+     "Copper firms in London - metals"),
+])
+def test_strip_site_name(title: str, source: str | None, url: str | None, expected: str) -> None:
+    assert strip_site_name(title, source, url) == expected
+
+
+def test_pages_branding_their_headlines_differently_are_one_story() -> None:
+    """A short template item (a results table) on two sites whose headline lines end in each
+    site's short name: the names are not conflicting names of the story."""
+    body = "Shr 54 cts vs 51 cts\nNet 2,151,000 vs 2,439,000\nSales 90.3 mln vs 96.8 mln\nAvg shrs 3,960,000 vs 4,782,000"
+    pages = [("wqxz", "Desptp Omc <DSO> 1st Qtr Net - WQXZ 101.5", "WQXZ NewsRadio"),
+             ("crc", "Desptp omc <dso> 1st qtr net \u2014 CRC", "Capital Region Courier")]
+    assert together(*({"id": ident, "title": title, "text": f"{title}\n\n{body}", "source": source}
+                      for ident, title, source in pages))
+    other = body.replace("54 cts", "45 cts").replace("2,151,000", "1,815,000")
+    assert not together({"id": "a", "title": pages[0][1], "text": f"{pages[0][1]}\n\n{body}", "source": pages[0][2]},
+                        {"id": "b", "title": pages[1][1], "text": f"{pages[1][1]}\n\n{other}", "source": pages[1][2]})
 
 
 def test_prepare_is_the_same_for_typographic_variants() -> None:
