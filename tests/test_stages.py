@@ -165,7 +165,8 @@ def test_prepare_drops_the_site_name_from_the_page_headline_line() -> None:
 @pytest.mark.parametrize(("title", "source", "url", "expected"), [
     ("Copper firms in London \u2014 CRC", "Capital Region Courier", None, "Copper firms in London"),
     ("Copper firms in London - TBD News", "The Brief Daily", None, "Copper firms in London"),
-    ("Copper firms in London - Hill Daily", None, "https://www.thehill.example/x", "Copper firms in London - Hill Daily"),
+    ("Copper firms in London - Hill Daily", None, "https://www.thehill.example/x",
+     "Copper firms in London - Hill Daily"),
     ("Copper firms in London - thehill", None, "https://www.thehill.example/x", "Copper firms in London"),
     ("Copper firms - Capital", "Capital Region Courier", None, "Copper firms - Capital"),  # a 2-word headline stays
     ("Copper firms in London - analysts see more gains ahead", "Analysts Weekly", None,
@@ -180,7 +181,8 @@ def test_strip_site_name(title: str, source: str | None, url: str | None, expect
 def test_pages_branding_their_headlines_differently_are_one_story() -> None:
     """A short template item (a results table) on two sites whose headline lines end in each
     site's short name: the names are not conflicting names of the story."""
-    body = "Shr 54 cts vs 51 cts\nNet 2,151,000 vs 2,439,000\nSales 90.3 mln vs 96.8 mln\nAvg shrs 3,960,000 vs 4,782,000"
+    body = ("Shr 54 cts vs 51 cts\nNet 2,151,000 vs 2,439,000\nSales 90.3 mln vs 96.8 mln\n"
+            "Avg shrs 3,960,000 vs 4,782,000")
     pages = [("wqxz", "Desptp Omc <DSO> 1st Qtr Net - WQXZ 101.5", "WQXZ NewsRadio"),
              ("crc", "Desptp omc <dso> 1st qtr net \u2014 CRC", "Capital Region Courier")]
     assert together(*({"id": ident, "title": title, "text": f"{title}\n\n{body}", "source": source}
