@@ -23,7 +23,7 @@ from typing import IO, Any
 from .article import Article, check_text_types, default_group
 from .errors import InputError
 from .extraction import extract_html
-from .normalise import is_relative_time
+from .normalise import is_relative_time, normalise_text, strip_dateline
 
 TEXT_SUFFIXES = (".txt", ".md")
 HTML_SUFFIXES = (".html", ".htm")
@@ -487,6 +487,8 @@ def guess_title(text: str) -> str | None:
     'Wagner leaves Mali after losses'
     >>> guess_title("A long first line that reads like a sentence of the story itself, not a headline at all.") is None
     True
+    >>> guess_title("MASTHEAD\\nRALEIGH, N.C., Oct 20 - Shr 38 cts\\n\\nNet 1.3 mln vs 668,000") is None
+    True
     """
     for n, line in enumerate(text.splitlines()):
         if n >= 8:
@@ -498,6 +500,8 @@ def guess_title(text: str) -> str | None:
         if len(words) > 20 or line.endswith(("!", "?", ":", ";", ",")) or (
                 line.endswith(".") and not line.isupper()):
             return None  # the text has started: no headline above it
+        if line[:1].isupper() and strip_dateline(normalise_text(line)) != normalise_text(line):
+            return None  # "RALEIGH, N.C., Oct 20 - Shr 38 cts": a dateline starts the story's text
         if len(words) >= 3:
             return line
     return None

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from dedup import Article, Problem, read_articles
+from dedup import Article, Problem, find_duplicates, read_articles
 from dedup.cli import cli
 
 GOOD = "Grain exports rise\n\nGrain exports rose five pct in March, the agriculture ministry said on Friday.\n"
@@ -455,3 +455,21 @@ def test_duplicate_id_warning_names_the_file_and_line(tmp_path: Path) -> None:
     _duplicate_feeds(tmp_path)
     result = CliRunner().invoke(cli, ["scan", str(tmp_path)], catch_exceptions=False)
     assert "b.jsonl:1" in result.stderr
+
+
+def test_a_text_page_without_a_headline_gets_no_dateline_for_a_title(tmp_path: Path) -> None:
+    """A plain-text page whose story starts under a masthead with its dateline: that line is
+    the story's first, not a headline; taken for one, its city and month read as names that
+    conflict with another copy's headline."""
+    body = "Net 1.3 mln vs 668,000\n\nNine mths\n\nShr 84 cts\n\nNet 2,892,000 vs 2,200,000\n\n" \
+           "NOTE: Company converted to stock ownership in July"
+    (tmp_path / "ledger").mkdir()
+    (tmp_path / "ledger" / "raleigh.txt").write_text(
+        f"LEDGER\ntime32 minutes ago\nRALEIGH, N.C., Oct 20 - Shr 38 cts\n\n{body}\n", "utf-8")
+    (tmp_path / "courier").mkdir()
+    (tmp_path / "courier" / "raleigh.json").write_text(json.dumps(
+        {"title": "Raleigh federal savings bank <rfbk.o> 3rd qtr", "text": f"Shr 38 cts\n\n{body}"}), "utf-8")
+    articles = {a.id: a for a in read_articles([tmp_path], lambda p: None)}
+    assert articles["ledger/raleigh.txt"].title is None
+    result = find_duplicates(articles.values())
+    assert result.assignments["ledger/raleigh.txt"].cluster == result.assignments["courier/raleigh.json"].cluster
