@@ -26,7 +26,7 @@ from typing import Protocol
 import numpy as np
 
 from .config import Config
-from .document import BODY_SENTENCE, Doc, Prepared, is_headline, looks_like_headline
+from .document import BODY_SENTENCE, MAX_HEADLINE, Doc, Prepared, is_headline, looks_like_headline
 from .fingerprint import segment_keys
 
 _KEY_BITS = 48
@@ -250,8 +250,9 @@ def kept_segments(boiler: Sequence[bool], sizes: Sequence[int], headlines: Colle
     head = 0
     body = -1  # the segment at which the body starts
     for n in chosen:
-        if head and sizes[n] >= BODY_SENTENCE and n not in headlines:
-            body = n
+        if (head or sizes[n] > MAX_HEADLINE) and sizes[n] >= BODY_SENTENCE and n not in headlines:
+            body = n  # a first segment longer than any headline starts the body itself (a page with no headline)
+            head = head or sizes[n]
             break
         head = head or sizes[n]
     kept = chosen

@@ -16,6 +16,7 @@ from .fingerprint import segment_keys
 from .normalise import CALENDAR, clean_for_matching, segment_lines, words
 
 BODY_SENTENCE = 3  # words of a story's first line of text, after which a headline starts another story
+MAX_HEADLINE = 20  # words of the longest headline
 
 _PREFIXES = ("update", "corrected", "refile", "rpt", "repeat", "urgent", "wrapup")
 
@@ -137,7 +138,7 @@ def is_headline(seg: Segment) -> bool:
 
 def looks_like_headline(words: Sequence[str]) -> bool:
     """The words of a headline: 2-20 words, in capitals or Title Case (see :func:`is_headline`)."""
-    if not 2 <= len(words) <= 20:
+    if not 2 <= len(words) <= MAX_HEADLINE:
         return False
     alpha = [w for w in words if w[:1].isalpha() and len(w) > 2 and w.lower() not in CALENDAR]
     if len(alpha) >= 2 and all(w.isupper() for w in alpha):

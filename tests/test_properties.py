@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from dedup import Config, find_duplicates
 from dedup.boilerplate import kept_segments
-from dedup.document import BODY_SENTENCE
+from dedup.document import BODY_SENTENCE, MAX_HEADLINE
 from dedup.normalise import (
     clean_for_matching,
     is_relative_time,
@@ -278,7 +278,7 @@ def _kept_one_segment_at_a_time(boiler: list[bool], sizes: list[int], headlines:
             break
         kept.append(n)
         total += sizes[n]
-        if head:
+        if head or sizes[n] > MAX_HEADLINE:  # after the headline, or no headline: a first segment too long for one
             body = body or (sizes[n] >= BODY_SENTENCE and n not in headlines)
         head = head or sizes[n]
     if total < config.min_tokens:
@@ -287,7 +287,7 @@ def _kept_one_segment_at_a_time(boiler: list[bool], sizes: list[int], headlines:
 
 
 @settings(max_examples=500)
-@given(st.lists(st.tuples(st.booleans(), st.integers(0, 12), st.booleans()), max_size=30),
+@given(st.lists(st.tuples(st.booleans(), st.integers(0, 30), st.booleans()), max_size=30),
        st.integers(0, 40))
 def test_kept_segments_follow_the_segment_by_segment_rule(segments: list[tuple[bool, int, bool]],
                                                           min_tokens: int) -> None:

@@ -1018,3 +1018,18 @@ def test_no_folding_with_a_time_window() -> None:
     windowed = find_duplicates(articles, Config(window_seconds=7 * 86400))
     assert sorted(len(c.members) for c in windowed.clusters) == [150, 150]
     assert windowed.pairs_checked > 20_000
+
+
+def test_a_teaser_page_without_a_headline_loses_the_related_stories_below_it() -> None:
+    """A page that opens with the story's first paragraph (no headline: longer than any) and,
+    once its "read more" line is stripped as chrome, goes on with other stories under their
+    headlines: the body starts at that paragraph, so the first related headline ends the page's
+    own story (taken for a headline, the paragraph let the first related story in as the body)."""
+    lead = paragraphs(STORIES["reuters-4441"]["text"])[0]
+    assert len(w(lead)) > 20
+    related = [STORIES[k]["title"] + "\n\n" + paragraphs(STORIES[k]["text"])[0]
+               for k in ("reuters-9134", "reuters-2924")]
+    page = "\n\n".join([lead, *related])
+    assert doc(page).words == doc(lead).words
+    assert together({"id": "teaser", "text": page, "source": "Harbor Post"},
+                    {"id": "story", "text": story("reuters-4441"), "source": "Reuters"})
