@@ -273,10 +273,18 @@ CALENDAR = frozenset(
 )
 
 # A wire dateline opening the first paragraph: "NORTH CHICAGO, Ill., April 9 - ",
-# "DAKAR, Senegal (AP) - ". The place is in capitals; up to three comma-separated
+# "DAKAR, Senegal (AP) - ". Here the place is in capitals; up to three comma-separated
 # parts (region, date) and an optional agency credit follow, then a dash.
 _DATELINE = re.compile(
     r"^[A-Z][A-Z.'\- ]{1,40}(?:,\s*[A-Za-z0-9.' ]{1,30}){0,3}(?:\s*\([A-Za-z. ]{1,20}\))?"
+    r"\s+(?:-{1,2}|\u2013|\u2014)\s+(?=\S)"
+)
+# The same with the place in mixed case ("Toronto, Feb 26 - ", "Washington (Reuters) - "): up to
+# four words and a region, then a date or an agency credit, without which a capitalised opening
+# ("Smith, the manager - ") is no dateline.
+_DATELINE_MIXED = re.compile(
+    r"^[A-Z][A-Za-z.'\-]*(?: [A-Za-z][A-Za-z.'\-]*){0,3}(?:,\s*[A-Z][A-Za-z.' ]{0,30})?"
+    r"(?:,\s*(?i:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+\d{1,2}|\s*\([A-Za-z. ]{1,20}\))"
     r"\s+(?:-{1,2}|\u2013|\u2014)\s+(?=\S)"
 )
 
@@ -290,12 +298,23 @@ def strip_dateline(line: str) -> str:
     'The Russia-backed Wagner Group said'
     >>> strip_dateline("U.S. - Japan trade talks resume")
     'U.S. - Japan trade talks resume'
+    >>> strip_dateline("Scarborough, Ontario, Feb 26 - Inco Ltd said")
+    'Inco Ltd said'
+    >>> strip_dateline("Washington (Reuters) \u2014 The Senate voted")
+    'The Senate voted'
+    >>> strip_dateline("Smith, the manager - said no")
+    'Smith, the manager - said no'
     """
     if not line[:1].isupper():
         return line
     m = _DATELINE.match(line)
     if m is None or ("," not in m.group(0) and "(" not in m.group(0)):
-        return line
+        head = line[:100]  # the dash a dateline ends with is near the start: most lines have none
+        if "-" not in head and "\u2014" not in head and "\u2013" not in head:
+            return line
+        m = _DATELINE_MIXED.match(line)
+        if m is None:
+            return line
     return line[m.end() :]
 
 

@@ -105,6 +105,17 @@ def test_hard_wrapped_wire_copy_matches_its_web_copy() -> None:
     assert got["wire"] == got["web"]
 
 
+def test_a_dateline_in_mixed_case_does_not_split_a_short_item() -> None:
+    """"Sioux City, April 7 - " opening a page with no headline is a dateline, as "SIOUX CITY,
+    April 7 - " is. Kept, its place read as names conflicting with the other copy's Title Case
+    headline, and a short item (a Reuters-21578 hog-price report) tolerates no conflict."""
+    body = ("Iowa direct hog prices are expected 1.00 dlr higher, private sources said.\n\n"
+            "Country sales seen at 49.00 to 50.00 and Plants at 50.00 to 51.00 dlrs per cwt.")
+    got = clusters([{"id": "a", "text": "Sioux City, April 7 - " + body},
+                    {"id": "b", "text": body, "title": "Ia So-Minn Direct Hogs Seen Up 1.00 Dlr-Private"}])
+    assert got["a"] == got["b"]
+
+
 def test_datelines_time_stamps_and_headline_suffixes_do_not_split_a_short_story() -> None:
     key = "reuters-3498"
     body = paragraphs(key)

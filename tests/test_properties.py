@@ -249,7 +249,8 @@ def _segments_one_sentence_at_a_time(text: str) -> list[tuple[str, bool]]:
 
 
 _PIECES = [*"abcXYZ19 .!?,;:'\"()[]-\n\t", "\n\n", "U.S.", " J. ", "\u201c", "\u201d", "\u2019", "\u2014",
-           "\u00e9", "\u00df", "\u00a0", "\u2026", "DAKAR, Senegal (AP) \u2014 ", "5 minutes ago\n", "Caf\u00e9",
+           "\u00e9", "\u00df", "\u00a0", "\u2026", "DAKAR, Senegal (AP) \u2014 ", "Toronto, Feb 26 - ",
+           "Washington (Reuters) - ", "5 minutes ago\n", "Caf\u00e9",
            "\u0130", "\ufb01", "\x00", "\x01", "\x02", "\x1f", " . ", "\n \n", "\u2018", "\u00ab", "\u00bb",
            "\u2022", "\u2032", "\u00b4"]
 _PROSE = st.lists(st.sampled_from(_PIECES), max_size=120).map("".join)
