@@ -103,11 +103,20 @@ def default_group(source: object, url: object, ident: str) -> str:
     if source:
         return str(source).strip().lower()
     if url:
-        host = str(url).split("//", 1)[-1].split("/", 1)[0].lower()
+        host = url_host(str(url))
         if host:
             return host
     parts = ident.replace("\\", "/").split("/")
     return parts[0] if len(parts) > 1 else ""
+
+
+def url_host(url: str) -> str:
+    """The host of a web address (lower-cased, port kept), or what stands first in it.
+
+    >>> url_host("https://www.Example.com:8080/a/b"), url_host("example.com/a")
+    ('www.example.com:8080', 'example.com')
+    """
+    return url.split("//", 1)[-1].split("/", 1)[0].lower()
 
 
 def parse_time(value: str | None) -> dt.datetime | None:

@@ -250,11 +250,12 @@ def kept_segments(boiler: Sequence[bool], sizes: Sequence[int], headlines: Colle
     head = 0
     body = -1  # the segment at which the body starts
     for n in chosen:
-        if (head or sizes[n] > MAX_HEADLINE) and sizes[n] >= BODY_SENTENCE and n not in headlines:
-            body = n  # a first segment longer than any headline starts the body itself (a page with no headline)
-            head = head or sizes[n]
-            break
+        # after the first segment (the headline), or at it when it is longer than any headline (no headline)
+        starts = (head or sizes[n] > MAX_HEADLINE) and sizes[n] >= BODY_SENTENCE and n not in headlines
         head = head or sizes[n]
+        if starts:
+            body = n
+            break
     kept = chosen
     if body >= 0:
         after = [h for h in headlines if h > body and not boiler[h]]

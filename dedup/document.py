@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .article import Article
+from .article import Article, url_host
 from .fingerprint import segment_keys
 from .normalise import CALENDAR, clean_for_matching, segment_lines, words
 
@@ -177,7 +177,7 @@ def strip_site_name(title: str, source: str | None, url: str | None = None) -> s
         return head.rstrip()
     if not source and not url:
         return title
-    names = _site_names(source, url)
+    names: set[str] | None = None  # made when a title has a dash: most have none
     for sep in (" - ", " \u2014 ", " \u2013 ", " :: "):
         head, found, tail = title.rpartition(sep)
         if not found or not head:
@@ -185,8 +185,10 @@ def strip_site_name(title: str, source: str | None, url: str | None = None) -> s
         if source and tail.strip().lower() == source.strip().lower():
             return head.rstrip()
         tail_words = words(tail.lower())
-        if tail_words and len(tail_words) <= 4 and tail_words[0] in names and len(head.split()) >= 3:
-            return head.rstrip()
+        if tail_words and len(tail_words) <= 4 and len(head.split()) >= 3:
+            names = _site_names(source, url) if names is None else names
+            if tail_words[0] in names:
+                return head.rstrip()
     return title
 
 
@@ -210,6 +212,6 @@ def _site_names(source: str | None, url: str | None) -> set[str]:
         first = [p for p in parts if p != "the"][:1]
         names.update(first)
     if url and "//" in url:
-        host = url.split("//", 1)[1].split("/", 1)[0].split(":", 1)[0].lower()
+        host = url_host(url).split(":", 1)[0]
         names.update(label for label in host.split(".")[:-1] if len(label) >= 3 and label != "www")
     return names

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from .article import Article, check_text_types, default_group
+from .document import MAX_HEADLINE
 from .errors import InputError
 from .extraction import extract_html
 from .normalise import is_relative_time, normalise_text, strip_dateline
@@ -497,10 +498,11 @@ def guess_title(text: str) -> str | None:
         if not line or is_relative_time(line):
             continue
         words = line.split()
-        if len(words) > 20 or line.endswith(("!", "?", ":", ";", ",")) or (
+        if len(words) > MAX_HEADLINE or line.endswith(("!", "?", ":", ";", ",")) or (
                 line.endswith(".") and not line.isupper()):
             return None  # the text has started: no headline above it
-        if line[:1].isupper() and strip_dateline(normalise_text(line)) != normalise_text(line):
+        normalised = normalise_text(line) if line[:1].isupper() else ""  # a dateline starts in capitals
+        if normalised and strip_dateline(normalised) != normalised:
             return None  # "RALEIGH, N.C., Oct 20 - Shr 38 cts": a dateline starts the story's text
         if len(words) >= 3:
             return line
