@@ -31,7 +31,7 @@ from dedup.fingerprint import (
     signatures,
     to_minhash,
 )
-from dedup.normalise import normalise_text, split_segments, words
+from dedup.normalise import normalise_text, split_segments, unwrap, words
 from dedup.pipeline import find_duplicates, verify_pair
 from dedup.verify import MAX_ALIGNED_WORDS, Verdict, _verify, verify
 
@@ -105,6 +105,43 @@ def test_the_seed_copies_normalise_to_the_same_words() -> None:
     hamilton = "But since the group's leader, Yevgeny Prigozhin , was killed in a plane crash"
     hill = "But since the group\u2019s leader, Yevgeny Prigozhin, was killed in a plane crash"
     assert words(normalise_text(hamilton)) == words(normalise_text(hill))
+
+
+@pytest.mark.parametrize("key", sorted(STORIES))
+def test_unwrap_joins_hard_wrapped_wire_copy_into_paragraphs(key: str) -> None:
+    text = STORIES[key]["text"]
+    body, _, last = text.rpartition("\n")
+    signed = last.strip() == "REUTER"  # a sign-off line of its own, in some stories
+    expected = [*paragraphs(body), "REUTER"] if signed else paragraphs(text)
+    assert len(expected) >= 3
+    assert [line.strip() for line in unwrap(text).splitlines() if line.strip()] == expected
+
+
+# Invented pages of the kind synthetic corpora and scraped sites have: one paragraph per line,
+# chrome lines stacked above the headline and below the story, all near one width.
+STACKED_CHROME = (
+    "THE VALLEY OBSERVER\n"
+    "Home | Local | Business | Sports | Opinion | Obituaries\n"
+    "Posted 12 minutes ago\n"
+    "Harbor Savings Bank <hsb> 1st qtr net\n\n"
+    "Shr 51 cts vs 40 cts\n\n"
+    "Net 6,089,000 vs 5,310,000\n\n"
+    "Have a news tip? Write to the newsroom at valleyobserver.test\n"
+    "Sign up for our morning headlines, sent every weekday\n"
+    "\u00a9 The Valley Observer. All rights reserved.\n"
+)
+LONG_PARAGRAPH = (
+    "Port traffic rises for a third month as shippers avoid the southern canal route\n"
+    "City Wire: the latest news from the city and the region, every hour\n"
+    "Port traffic rises for a third month as shippers avoid the southern canal route\n"
+    + "Traffic at the port rose for a third month in a row, the port authority said on Monday. " * 3
+    + "\n"
+)
+
+
+@pytest.mark.parametrize("text", [STACKED_CHROME, LONG_PARAGRAPH], ids=["stacked-chrome", "long-paragraph"])
+def test_unwrap_leaves_pages_with_a_paragraph_a_line_alone(text: str) -> None:
+    assert unwrap(text) == text
 
 
 def test_split_segments_cuts_lines_and_sentences() -> None:
