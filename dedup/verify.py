@@ -301,6 +301,20 @@ def _spelling_variants(lower_a: Sequence[str], lower_b: Sequence[str]) -> bool:
     return fuzz.ratio(sa, sb) >= _SPELLING_RATIO or sa.replace(" ", "") == sb.replace(" ", "")
 
 
+def _ends_alike(short: Sequence[str], other: Sequence[str]) -> bool:
+    """Whether the words ``short`` spell the end of ``other`` (spaces aside, at least
+    :data:`_SPELLING_RATIO` alike).
+
+    >>> _ends_alike(["the", "fedcra1"], ["fnma", "clarifies", "status", "the", "federal"])
+    True
+    >>> _ends_alike(["kemper", "corp"], ["wallace", "sets", "payout", "wallace", "computer"])
+    False
+    """
+    mine = "".join(short)
+    theirs = "".join(other[-len(mine):])[-len(mine):]  # enough words, then as many letters
+    return fuzz.ratio(mine, theirs) >= _SPELLING_RATIO
+
+
 def _lead_gap(xa: Sequence[str], xb: Sequence[str], lower_a: Sequence[str], lower_b: Sequence[str]) -> tuple[int, int]:
     """(credit, conflicts) for the gap before the first shared run.
 
@@ -312,6 +326,11 @@ def _lead_gap(xa: Sequence[str], xb: Sequence[str], lower_a: Sequence[str], lowe
         return credit, 0
     if len(xa) <= _MAX_GAP and len(xb) <= _MAX_GAP and _spelling_variants(lower_a, lower_b):
         return min(len(xa), len(xb)), 0
+    # A text without a headline whose first words are misspelt (OCR, words run together):
+    # its gap is those words, and they end the other's gap, after its headline.
+    short, other = (lower_a, lower_b) if len(xa) <= len(xb) else (lower_b, lower_a)
+    if len(short) <= _MAX_GAP and _ends_alike(short, other):
+        return len(short), 0
     # Headlines are often all capitals and rewritten: only names written in
     # mixed case (the first sentence's "Amoco Corp said" / "Texaco Inc said") count.
     if _names_differ(xa[-_MAX_LEAD_GAP:], xb[-_MAX_LEAD_GAP:], caps=False):

@@ -673,6 +673,28 @@ def test_same_payout_with_another_date_conflicts() -> None:
     assert not v.match and v.measure == "conflict"
 
 
+# Reuters-21578's FNMA notice of March 4, 1987: a web copy with its headline, and a scanned
+# copy without one whose first words the scan misspelt ("Fedcra1", as OCR reads "e" and "l").
+FNMA_WEB = ("FNMA CLARIFIES CURRENT DEBT OFFERING STATUS\n\nThe Federal National Mortgage Association said "
+            "it wanted to clarify the status of yesterday's offering of one billion dlrs of debentures, due "
+            "March 10, 1992.\n\nIt said the offering was a new issue and not a reopening as stated yesterday.")
+FNMA_SCAN = ("The Fedcra1 National Mortgage Association said it wanted to clarify thc status of yesterday's "
+             "offering of one billion dlrs of debentures, due March 10, 1992.\n\nIt said the offering wasa "
+             "new issue and not a reopening as stated yesterday.")
+
+
+def test_misspelt_first_words_of_a_copy_without_headline_are_no_conflict() -> None:
+    v = check(FNMA_SCAN, FNMA_WEB)
+    assert v.match and v.conflicts == 0
+    assert v.shared < CONFIG.conflict_every  # no conflict would be tolerated
+
+
+def test_another_name_opening_a_copy_without_headline_conflicts() -> None:
+    other = FNMA_SCAN.replace("The Fedcra1 National Mortgage Association", "Kemper Financial Services Inc")
+    v = check(other, FNMA_WEB)
+    assert not v.match and v.measure == "conflict"
+
+
 @pytest.mark.parametrize("item", [KEMPER, TELECREDIT], ids=["dividend", "earnings"])
 def test_a_refiled_template_item_matches(item: str) -> None:
     v = check(item, "REFILE-" + item.replace(" - ", " -- "))
