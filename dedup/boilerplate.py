@@ -221,10 +221,11 @@ def strip_segments(segs: list[str], alone: list[bool], boiler: list[bool], confi
     sizes = [seg.count(" ") + 1 for seg in segs]
     headlines = {n for n in compress(range(len(segs)), alone)
                  if 2 <= sizes[n] <= 20 and looks_like_headline(segs[n].split(" "))}
-    kept, _ = kept_segments(boiler, sizes, headlines, config)
+    kept, head = kept_segments(boiler, sizes, headlines, config)
     if not kept:
         return "", "", 0
-    return segs[kept[0]], " ".join(map(segs.__getitem__, kept[1:])), sum(map(sizes.__getitem__, kept))
+    rest = kept[1:] if head else kept  # no headline: the first segment is "" and all are the rest
+    return segs[kept[0]] if head else "", " ".join(map(segs.__getitem__, rest)), sum(map(sizes.__getitem__, kept))
 
 
 def batch_keys(gids: Sequence[int], segments: Sequence[str], sizes: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
@@ -237,7 +238,8 @@ def batch_keys(gids: Sequence[int], segments: Sequence[str], sizes: Sequence[int
 
 def kept_segments(boiler: Sequence[bool], sizes: Sequence[int], headlines: Collection[int],
                   config: Config) -> tuple[list[int], int]:
-    """Which segments of an article :func:`strip` keeps, and the length of the first.
+    """Which segments of an article :func:`strip` keeps, and the length of its headline: the
+    first segment kept, unless it is longer than any headline (0 then, as for no segment).
 
     Works on what the rule needs only (whether each segment is boilerplate, its
     size in words, and which segments are headlines on a line of their own), so
@@ -263,5 +265,5 @@ def kept_segments(boiler: Sequence[bool], sizes: Sequence[int], headlines: Colle
             kept = chosen[:bisect_left(chosen, min(after))]  # the first sized segment (head) is before body
     total = sum(map(sizes.__getitem__, kept))
     if total < config.min_tokens:
-        return list(range(len(boiler))), sizes[0] if len(boiler) else 0
-    return kept, head
+        kept, head = list(range(len(boiler))), sizes[0] if len(boiler) else 0
+    return kept, head if head <= MAX_HEADLINE else 0

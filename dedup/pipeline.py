@@ -234,7 +234,7 @@ def _pass_fingerprint(task: tuple[int, int]) -> tuple[np.ndarray, _Encoded, list
         first, rest, length = strip_segments(segs, alone, boiler[at:at + len(segs)], config)
         at += len(segs)
         texts.append(first + "\n" + rest)
-        lowers.append((first + " " + rest if rest else first).lower())
+        lowers.append((first + " " + rest if first and rest else first or rest).lower())
         lengths.append(length)
     blob, sizes_ = encode_all(texts)
     digests, at = [], 0

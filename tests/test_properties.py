@@ -283,8 +283,8 @@ def _kept_one_segment_at_a_time(boiler: list[bool], sizes: list[int], headlines:
             body = body or (sizes[n] >= BODY_SENTENCE and n not in headlines)
         head = head or sizes[n]
     if total < config.min_tokens:
-        return list(range(len(boiler))), sizes[0] if len(boiler) else 0
-    return kept, head
+        kept, head = list(range(len(boiler))), sizes[0] if len(boiler) else 0
+    return kept, head if head <= MAX_HEADLINE else 0  # a first segment too long for a headline is none
 
 
 @settings(max_examples=500)

@@ -648,6 +648,22 @@ def test_write_thru_with_a_new_lead_matches_on_overlap() -> None:
     assert max(v.start_a, v.start_b) > CONFIG.lead_slack
 
 
+def test_a_copy_without_headline_is_not_taken_for_a_story_carried_below_a_write_thru() -> None:
+    """The scan's first sentence is longer than any headline: it is no headline, so the
+    write-thru's new lead above the shared text does not make the scan a carried story."""
+    paras = paragraphs(STORIES["reuters-4441"]["text"])
+    new_lead = ("Lawmakers were told on Thursday that the cooperative lending network "
+                "serving American growers faces steep losses in coming months, and that Congress should move "
+                "quickly on legislation to shore it up before spring planting begins.")
+    scan = "\n\n".join(paras).replace("A member of the board which", "A membcr of thc board whlch", 1)
+    assert scan != "\n\n".join(paras)
+    write_thru = {"id": "web", "title": "Farm lenders face steep losses, Congress is told",
+                  "text": "\n\n".join([new_lead, *paras])}
+    v = verify_pair(doc(scan), doc(write_thru["text"], title=write_thru["title"]), None, None, CONFIG)
+    assert v.match and v.measure == "overlap"
+    assert together({"id": "scan", "text": scan}, write_thru)
+
+
 KEMPER = ("KEMPER CORP <KEMC> REGULAR PAYOUT SET\n\nLONG GROVE, ILL., March 5 - Qtly div 15 cts vs 15 cts "
           "previously\n    Pay May 29\n    Record May Eight")
 WALLACE = ("WALLACE COMPUTER SERVICES INC <WCS> DIVIDEND\n\nHILLSIDE, ILL., March 11 - Qtly div 15 cts vs 15 cts "
