@@ -205,7 +205,7 @@ def segment_lines(text: str) -> list[tuple[str, bool]]:
         return []
     blank = [not line.strip() for line in lines]
     for n in range(min(12, len(lines))):
-        if lines[n][:1].isupper():  # what a dateline starts with
+        if lines[n][:1].isalpha():  # what a dateline starts with
             lines[n] = strip_dateline(lines[n])
     for n, line in enumerate(lines):
         if len(line) < 40 and is_relative_time(line):  # the length first: it rules most lines out
@@ -294,11 +294,11 @@ _DATELINE = re.compile(
     r"^[A-Z][A-Z.'\- ]{1,40}(?:,\s*[A-Za-z0-9.' ]{1,30}){0,3}(?:\s*\([A-Za-z. ]{1,20}\))?"
     r"\s+(?:-{1,2}|\u2013|\u2014)\s+(?=\S)"
 )
-# The same with the place in mixed case ("Toronto, Feb 26 - ", "Washington (Reuters) - "): up to
-# four words and a region, then a date or an agency credit, without which a capitalised opening
-# ("Smith, the manager - ") is no dateline.
+# The same with the place in mixed or lower case ("Toronto, Feb 26 - ", "Washington (Reuters) - ",
+# "jackson, miss., june 19 - " in a lower-cased feed): up to four words and a region, then a date
+# or an agency credit, without which an opening ("Smith, the manager - ") is no dateline.
 _DATELINE_MIXED = re.compile(
-    r"^[A-Z][A-Za-z.'\-]*(?: [A-Za-z][A-Za-z.'\-]*){0,3}(?:,\s*[A-Z][A-Za-z.' ]{0,30})?"
+    r"^[A-Za-z][A-Za-z.'\-]*(?: [A-Za-z][A-Za-z.'\-]*){0,3}(?:,\s*[A-Za-z][A-Za-z.' ]{0,30})?"
     r"(?:,\s*(?i:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+\d{1,2}|\s*\([A-Za-z. ]{1,20}\))"
     r"\s+(?:-{1,2}|\u2013|\u2014)\s+(?=\S)"
 )
@@ -317,10 +317,12 @@ def strip_dateline(line: str) -> str:
     'Inco Ltd said'
     >>> strip_dateline("Washington (Reuters) \u2014 The Senate voted")
     'The Senate voted'
+    >>> strip_dateline("jackson, miss., june 19 - general motors corp said")
+    'general motors corp said'
     >>> strip_dateline("Smith, the manager - said no")
     'Smith, the manager - said no'
     """
-    if not line[:1].isupper():
+    if not line[:1].isalpha():
         return line
     m = _DATELINE.match(line)
     if m is None or ("," not in m.group(0) and "(" not in m.group(0)):
