@@ -315,6 +315,32 @@ def _ends_alike(short: Sequence[str], other: Sequence[str]) -> bool:
     return fuzz.ratio(mine, theirs) >= _SPELLING_RATIO
 
 
+def _misread(lower_a: Sequence[str], lower_b: Sequence[str]) -> bool:
+    """Whether two short runs of lower-cased words are one text read differently: apart
+    from spacing and letters, they differ only where a letter inside a word was read as
+    a digit (OCR's "pr0ceeds", "bi1lion"). A number changed or written otherwise is no
+    misreading.
+
+    >>> _misread(["pr0ceeds", "6", "57billion"], ["proceeds", "6", "57", "bi1lion"])
+    True
+    >>> _misread(["may", "11"], ["may", "one"]), _misread(["pay", "may", "29"], ["pay", "may", "19"])
+    (False, False)
+    """
+    sa, sb = " ".join(lower_a), " ".join(lower_b)
+    for op in Levenshtein.editops(sa, sb):
+        x = sa[op.src_pos] if op.tag != "insert" else ""
+        y = sb[op.dest_pos] if op.tag != "delete" else ""
+        if not (x.isdigit() or y.isdigit()):
+            continue  # letters and spaces: spelling and spacing
+        if op.tag != "replace" or (x.isdigit() and y.isdigit()):
+            return False  # a digit added, dropped or changed
+        text, at = (sa, op.src_pos) if x.isdigit() else (sb, op.dest_pos)
+        before, after = text[at - 1:at] if at else "", text[at + 1:at + 2]
+        if not (before.isalpha() or after.isalpha()):
+            return False  # a number on its own, not a letter of a word
+    return True
+
+
 def _lead_gap(xa: Sequence[str], xb: Sequence[str], lower_a: Sequence[str], lower_b: Sequence[str]) -> tuple[int, int]:
     """(credit, conflicts) for the gap before the first shared run.
 
@@ -347,8 +373,8 @@ def _gap(xa: Sequence[str], xb: Sequence[str], lower_a: Sequence[str], lower_b: 
     if len(xa) > _MAX_GAP or len(xb) > _MAX_GAP:
         # A rewritten passage: its figures conflict when neither side's are all in the other.
         return 0, int(bool(nums_a and nums_b) and not (nums_a <= nums_b or nums_b <= nums_a))
-    if nums_a and nums_b and nums_a != nums_b:  # "May 11" / "May one", "1.5 billion" / "two billion"
-        return 0, 1
+    if nums_a and nums_b and nums_a != nums_b and not _misread(lower_a, lower_b):
+        return 0, 1  # "May 11" / "May one", "1.5 billion" / "two billion"
     if _spelling_variants(lower_a, lower_b):
         return min(len(xa), len(xb)), 0
     if _names_differ(xa, xb):

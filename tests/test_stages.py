@@ -711,6 +711,23 @@ def test_another_name_opening_a_copy_without_headline_conflicts() -> None:
     assert not v.match and v.measure == "conflict"
 
 
+# An invented results table, and a scan of it: a letter read as a digit ("pr0ceeds") and a figure
+# run into its unit ("6.57billion"); both sides still hold 6.57 billion.
+RESULTS = ("NORTHERN OIL LTD YEAR 1986\n\nSales proceeds 6.57 billion stg vs 8.97 billion\n"
+           "Net profit 757 mln stg vs 1.01 billion\nCapital spending 1.21 billion vs 1.57 billion")
+RESULTS_SCAN = RESULTS.replace("proceeds 6.57 billion", "pr0ceeds 6.57billion")
+
+
+def test_a_figure_misread_by_a_scan_is_no_conflict() -> None:
+    v = check(RESULTS_SCAN, RESULTS)
+    assert v.match and v.conflicts == 0
+
+
+def test_a_changed_figure_in_a_scan_still_conflicts() -> None:
+    v = check(RESULTS_SCAN.replace("6.57billion", "6.75billion"), RESULTS)
+    assert not v.match and v.measure == "conflict"
+
+
 @pytest.mark.parametrize("item", [KEMPER, TELECREDIT], ids=["dividend", "earnings"])
 def test_a_refiled_template_item_matches(item: str) -> None:
     v = check(item, "REFILE-" + item.replace(" - ", " -- "))
