@@ -28,7 +28,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz
-from rapidfuzz.distance import Indel, Levenshtein
+from rapidfuzz.distance import Indel, Levenshtein, MatchingBlock
 
 from .config import Config
 from .normalise import CALENDAR as _CALENDAR
@@ -132,7 +132,8 @@ def _verify(
             conflicts += conflict
     shorter, longer = min(la, lb), max(la, lb)
     shared = min(shared, shorter)
-    containment = shared / shorter
+    new_lead = _new_lead(blocks, la, lb, config)
+    containment = shared / max(shorter - new_lead, 1)
     overlap = shared / longer
     start_a, start_b = blocks[0].a, blocks[0].b
     allowed = shared // config.conflict_every
@@ -144,8 +145,9 @@ def _verify(
         return verdict(False, "conflict", f"{conflicts} differing numbers or names where {allowed} are tolerated")
     lead_aligned = start_a <= config.lead_slack and start_b <= config.lead_slack
     if lead_aligned and containment >= config.containment_threshold:
+        aside = f" (a new lead of {new_lead} words aside)" if new_lead else ""
         return verdict(
-            True, "containment", f"{containment:.0%} of the shorter text is in the longer, both from the top"
+            True, "containment", f"{containment:.0%} of the shorter text is in the longer{aside}, both from the top"
         )
     # One text, headline included, carried further down the other page: a
     # "related articles" block, not a copy (a write-thru shares the body only).
@@ -299,6 +301,25 @@ def _spelling_variants(lower_a: Sequence[str], lower_b: Sequence[str]) -> bool:
     (close overall, or equal but for the spacing)."""
     sa, sb = " ".join(lower_a), " ".join(lower_b)
     return fuzz.ratio(sa, sb) >= _SPELLING_RATIO or sa.replace(" ", "") == sb.replace(" ", "")
+
+
+def _new_lead(blocks: Sequence[MatchingBlock], la: int, lb: int, config: Config) -> int:
+    """The words of a new lead in the shorter text, not counted against its containment.
+
+    A write-thru puts a new lead paragraph under the headline; a truncated copy of it holds
+    that lead and only the first paragraphs of the story. So when both texts start with a
+    shared run (the headline, within ``lead_slack`` words of the top) and the next shared
+    run follows it at once in the longer text but only after a block of words in the
+    shorter one (less than half of it), that block is the new lead.
+    """
+    if len(blocks) < 2:
+        return 0
+    first, second = blocks[0], blocks[1]
+    if first.a > config.lead_slack or first.b > config.lead_slack:
+        return 0
+    gap_a, gap_b = second.a - first.a - first.size, second.b - first.b - first.size
+    mine, theirs, shorter = (gap_a, gap_b, la) if la <= lb else (gap_b, gap_a, lb)
+    return mine if theirs <= 2 and _MAX_GAP < mine < shorter / 2 else 0
 
 
 def _ends_alike(short: Sequence[str], other: Sequence[str]) -> bool:

@@ -648,6 +648,33 @@ def test_write_thru_with_a_new_lead_matches_on_overlap() -> None:
     assert max(v.start_a, v.start_b) > CONFIG.lead_slack
 
 
+FARM_LEAD = ("Lawmakers were told on Thursday that the cooperative lending network serving American growers "
+             "faces steep losses in coming months, and that Congress should move quickly on legislation.")
+
+
+def test_a_truncated_write_thru_is_contained_but_for_its_new_lead() -> None:
+    """The write-thru's teaser: headline, new lead, the story's first paragraph; the new lead
+    (more than a quarter of it) is not counted against its containment in the full story."""
+    title, paras = STORIES["reuters-4441"]["title"], paragraphs(STORIES["reuters-4441"]["text"])
+    full = "\n\n".join([title, *paras])
+    teaser = "\n\n".join([title, FARM_LEAD, paras[0]])
+    v = check(teaser, full)
+    assert v.match and v.measure == "containment" and "new lead" in v.reason
+    assert len(w(FARM_LEAD)) > 0.25 * len(w(teaser))
+
+
+@pytest.mark.parametrize("layout", ["block-after-the-shared-paragraph", "block-over-half-the-text"])
+def test_an_unshared_block_elsewhere_or_too_long_is_not_a_new_lead(layout: str) -> None:
+    title, paras = STORIES["reuters-4441"]["title"], paragraphs(STORIES["reuters-4441"]["text"])
+    own = paragraphs(STORIES["reuters-2110"]["text"])  # another story's paragraphs
+    if layout == "block-after-the-shared-paragraph":
+        page = "\n\n".join([title, paras[0], own[0]])
+    else:
+        page = "\n\n".join([title, *own[:3], paras[0]])
+    v = check(page, "\n\n".join([title, *paras]))
+    assert not v.match and "new lead" not in v.reason
+
+
 def test_a_copy_without_headline_is_not_taken_for_a_story_carried_below_a_write_thru() -> None:
     """The scan's first sentence is longer than any headline: it is no headline, so the
     write-thru's new lead above the shared text does not make the scan a carried story."""
