@@ -207,21 +207,23 @@ def strip(prepared: Prepared, stats: BoilerplateRule | None, config: Config) -> 
     segments = prepared.segments
     boiler = [stats is not None and stats.is_boilerplate(prepared.group, s.key, config) for s in segments]
     headlines = {n for n, s in enumerate(segments) if is_headline(s)}
-    kept, head = kept_segments(boiler, [len(s.words) for s in segments], headlines, config)
+    kept, head = kept_segments(boiler, [len(s.words) for s in segments], headlines, config, prepared.headline)
     keep = set(kept)
     words = tuple(w for n in kept for w in segments[n].words)
     removed = tuple(" ".join(s.words) for n, s in enumerate(segments) if n not in keep)
     return Doc(prepared.id, words, removed, head)
 
 
-def strip_segments(segs: list[str], alone: list[bool], boiler: list[bool], config: Config) -> tuple[str, str, int]:
+def strip_segments(segs: list[str], alone: list[bool], boiler: list[bool], config: Config,
+                   headline: int = -1) -> tuple[str, str, int]:
     """:func:`strip` on an article's segments given as strings (words joined by spaces),
-    whether each is a paragraph of its own and whether it is boilerplate: the first
-    segment kept, the others (joined by spaces) and the word count."""
+    whether each is a paragraph of its own and whether it is boilerplate, and which is
+    the title (-1: none): the headline kept ("" if none), the other segments kept
+    (joined by spaces) and the word count."""
     sizes = [seg.count(" ") + 1 for seg in segs]
     headlines = {n for n in compress(range(len(segs)), alone)
                  if 2 <= sizes[n] <= 20 and looks_like_headline(segs[n].split(" "))}
-    kept, head = kept_segments(boiler, sizes, headlines, config)
+    kept, head = kept_segments(boiler, sizes, headlines, config, headline)
     if not kept:
         return "", "", 0
     rest = kept[1:] if head else kept  # no headline: the first segment is "" and all are the rest
@@ -237,9 +239,11 @@ def batch_keys(gids: Sequence[int], segments: Sequence[str], sizes: Sequence[int
 
 
 def kept_segments(boiler: Sequence[bool], sizes: Sequence[int], headlines: Collection[int],
-                  config: Config) -> tuple[list[int], int]:
+                  config: Config, title: int = -1) -> tuple[list[int], int]:
     """Which segments of an article :func:`strip` keeps, and the length of its headline: the
-    first segment kept, unless it is longer than any headline (0 then, as for no segment).
+    first segment kept when it is the article's title (segment ``title``), or, with no title
+    among the segments (-1), when it is one of ``headlines``; and no longer than any headline.
+    Else 0: no headline, the first segment kept is a line of the story.
 
     Works on what the rule needs only (whether each segment is boilerplate, its
     size in words, and which segments are headlines on a line of their own), so
@@ -249,21 +253,21 @@ def kept_segments(boiler: Sequence[bool], sizes: Sequence[int], headlines: Colle
     kept after that starts another story, which is dropped with all that follows.
     """
     chosen = list(compress(range(len(boiler)), map(not_, boiler)))
-    head = 0
+    seen = False
     body = -1  # the segment at which the body starts
     for n in chosen:
         # after the first segment (the headline), or at it when it is longer than any headline (no headline)
-        starts = (head or sizes[n] > MAX_HEADLINE) and sizes[n] >= BODY_SENTENCE and n not in headlines
-        head = head or sizes[n]
-        if starts:
+        if (seen or sizes[n] > MAX_HEADLINE) and sizes[n] >= BODY_SENTENCE and n not in headlines:
             body = n
             break
+        seen = True
     kept = chosen
     if body >= 0:
         after = [h for h in headlines if h > body and not boiler[h]]
         if after:  # another story's headline below this one's body: a "related" block
             kept = chosen[:bisect_left(chosen, min(after))]  # the first sized segment (head) is before body
-    total = sum(map(sizes.__getitem__, kept))
-    if total < config.min_tokens:
-        kept, head = list(range(len(boiler))), sizes[0] if len(boiler) else 0
-    return kept, head if head <= MAX_HEADLINE else 0
+    if sum(map(sizes.__getitem__, kept)) < config.min_tokens:
+        kept = list(range(len(boiler)))
+    first = kept[0] if kept else -1
+    headed = first >= 0 and (first == title or (title < 0 and first in headlines)) and sizes[first] <= MAX_HEADLINE
+    return kept, sizes[first] if headed else 0

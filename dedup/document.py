@@ -37,6 +37,7 @@ class Prepared:
     id: str
     group: str
     segments: tuple[Segment, ...]
+    headline: int = -1  # the position of the segment that is the article's title, -1 if none is
 
 
 @dataclass(frozen=True)
@@ -67,24 +68,38 @@ def prepare(article: Article) -> Prepared:
     JSON record (title apart from text) and an HTML page (title in the
     ``<h1>``) of the same story line up the same way.
     """
-    texts = segment_texts(article)
+    texts, headline = segment_texts(article)
     keys = segment_keys([text for text, _ in texts]).tolist()
     segs = tuple(Segment(key, tuple(text.split(" ")), alone) for key, (text, alone) in zip(keys, texts))
-    return Prepared(article.id, article.group, segs)
+    return Prepared(article.id, article.group, segs, headline)
 
 
-def segment_texts(article: Article) -> list[tuple[str, bool]]:
+def segment_texts(article: Article) -> tuple[list[tuple[str, bool]], int]:
     """What :func:`prepare` makes of an article, as plain strings: each segment's
-    words joined by single spaces, and whether it is a paragraph of its own."""
+    words joined by single spaces, and whether it is a paragraph of its own; and
+    which segment is the article's title (-1: none, or not a segment of its own)."""
     segs = segment_lines(article.text)
-    if article.title:
-        stripped = strip_site_name(article.title, article.source, article.url)
-        title = " ".join(words(clean_for_matching(stripped)))
-        if stripped != article.title:  # the page's own headline line may carry the site's name too
-            _drop_site_name(segs, " ".join(words(clean_for_matching(article.title))).lower(), title)
-        if title and not _starts_with_title(segs, title):
-            segs.insert(0, (title, True))
-    return segs
+    if not article.title:
+        return segs, -1
+    stripped = strip_site_name(article.title, article.source, article.url)
+    title = " ".join(words(clean_for_matching(stripped)))
+    if stripped != article.title:  # the page's own headline line may carry the site's name too
+        _drop_site_name(segs, " ".join(words(clean_for_matching(article.title))).lower(), title)
+    if not title:
+        return segs, -1
+    if not _starts_with_title(segs, title):
+        segs.insert(0, (title, True))
+        return segs, 0
+    return segs, _title_at(segs, title)
+
+
+def _title_at(segs: list[tuple[str, bool]], title: str) -> int:
+    """The first of the first segments that is the title (an update prefix aside), or -1."""
+    core = _strip_prefix(title.lower().split(" "))
+    for k, (text, _) in enumerate(segs[:8]):
+        if _strip_prefix(text.lower().split(" ")) == core:
+            return k
+    return -1
 
 
 def _drop_site_name(segs: list[tuple[str, bool]], full: str, title: str) -> None:

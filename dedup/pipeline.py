@@ -176,11 +176,14 @@ def _pass_read(task: Unit | list[Article]) -> tuple[list[_Record], list[int], _E
     groups, texts, sizes, metas = [], [], [], []
     segments: list[str] = []
     for art in articles:
-        segs = segment_texts(art)
+        segs, headline = segment_texts(art)
         items.append((art.id, art.source, _timestamp(art.published)))
         metas.append(json.dumps([art.title, art.url, art.published]))
         groups.append(art.group)
-        texts.append("\n".join(_ALONE + text if alone else text for text, alone in segs))
+        lines = [_ALONE + text if alone else text for text, alone in segs]
+        if headline >= 0:
+            lines[headline] = _TITLE + lines[headline]
+        texts.append("\n".join(lines))
         segments.extend(text for text, _ in segs)
         sizes.append(len(segs))
     gids = [group_id(g) for g in groups]
@@ -205,6 +208,7 @@ def _init_pool_worker(state: dict[str, Any]) -> None:
 
 
 _ALONE = "\x01"  # marks, in the spool, a segment that is a paragraph of its own
+_TITLE = "\x02"  # and, before that mark, the segment that is the article's title
 
 
 def _pass_fingerprint(task: tuple[int, int]) -> tuple[np.ndarray, _Encoded, list[int], list[bytes], bytes]:
@@ -215,23 +219,26 @@ def _pass_fingerprint(task: tuple[int, int]) -> tuple[np.ndarray, _Encoded, list
     config: Config = _STATE["config"]
     rule: BoilerplateSet = _STATE["rule"]
     reader: SpoolReader = _STATE["segments"]
-    articles: list[tuple[list[str], list[bool]]] = []
+    articles: list[tuple[list[str], list[bool], int]] = []
     for entry in reader.get_many(lo, hi):
         lines = entry.split("\n")
+        headline = next((k for k, line in enumerate(lines[:8]) if line[:1] == _TITLE), -1)
+        if headline >= 0:
+            lines[headline] = lines[headline][1:]
         alone = [line[:1] == _ALONE for line in lines]
         segs = [line[1:] if a else line for line, a in zip(lines, alone)] if any(alone) else lines
         if segs == [""]:
             segs, alone = [], []
-        articles.append((segs, alone))
+        articles.append((segs, alone, headline))
     keys = np.frombuffer(_STATE["keys"].get_range(lo, hi), dtype=np.int64)
-    segments = sum(len(segs) for segs, _ in articles)
+    segments = sum(len(segs) for segs, _, _ in articles)
     if len(keys) != segments:  # the two spools out of step: a bug, not bad input
         raise RuntimeError(f"articles {lo}-{hi - 1}: {len(keys)} segment keys spooled for {segments} segments")
     boiler = rule.flags(keys).tolist()
     texts, lowers, lengths = [], [], []
     at = 0
-    for segs, alone in articles:
-        first, rest, length = strip_segments(segs, alone, boiler[at:at + len(segs)], config)
+    for segs, alone, headline in articles:
+        first, rest, length = strip_segments(segs, alone, boiler[at:at + len(segs)], config, headline)
         at += len(segs)
         texts.append(first + "\n" + rest)
         lowers.append((first + " " + rest if first and rest else first or rest).lower())

@@ -267,11 +267,11 @@ def test_segmenting_on_bytes_gives_the_segments_of_the_per_sentence_rules(text: 
 # ---------------------------------------------------------------- kept segments = the segment-by-segment rule
 
 def _kept_one_segment_at_a_time(boiler: list[bool], sizes: list[int], headlines: set[int],
-                                config: Config) -> tuple[list[int], int]:
+                                config: Config, title: int) -> tuple[list[int], int]:
     """What kept_segments computes, walking the segments one by one."""
     kept: list[int] = []
-    total = head = 0
-    body = False
+    total = 0
+    seen = body = False
     for n, chrome in enumerate(boiler):
         if chrome:
             continue
@@ -279,25 +279,29 @@ def _kept_one_segment_at_a_time(boiler: list[bool], sizes: list[int], headlines:
             break
         kept.append(n)
         total += sizes[n]
-        if head or sizes[n] > MAX_HEADLINE:  # after the headline, or no headline: a first segment too long for one
+        if seen or sizes[n] > MAX_HEADLINE:  # after the headline, or no headline: a first segment too long for one
             body = body or (sizes[n] >= BODY_SENTENCE and n not in headlines)
-        head = head or sizes[n]
+        seen = True
     if total < config.min_tokens:
-        kept, head = list(range(len(boiler))), sizes[0] if len(boiler) else 0
-    return kept, head if head <= MAX_HEADLINE else 0  # a first segment too long for a headline is none
+        kept = list(range(len(boiler)))
+    # the headline: the first segment kept, if it is the title (or, with none, headline-like) and short enough
+    if kept and (kept[0] == title or (title == -1 and kept[0] in headlines)) and sizes[kept[0]] <= MAX_HEADLINE:
+        return kept, sizes[kept[0]]
+    return kept, 0
 
 
 @settings(max_examples=500)
 @given(st.lists(st.tuples(st.booleans(), st.integers(0, 30), st.booleans()), max_size=30),
-       st.integers(0, 40))
+       st.integers(0, 40), st.integers(-1, 3))
 def test_kept_segments_follow_the_segment_by_segment_rule(segments: list[tuple[bool, int, bool]],
-                                                          min_tokens: int) -> None:
+                                                          min_tokens: int, title: int) -> None:
     boiler = [b for b, _, _ in segments]
     sizes = [s for _, s, _ in segments]
     headlines = {n for n, (_, _, h) in enumerate(segments) if h}
+    title = title if title < len(segments) else -1
     config = Config(min_tokens=min_tokens)
-    assert kept_segments(boiler, sizes, headlines, config) == _kept_one_segment_at_a_time(boiler, sizes, headlines,
-                                                                                           config)
+    assert kept_segments(boiler, sizes, headlines, config, title) == _kept_one_segment_at_a_time(
+        boiler, sizes, headlines, config, title)
 
 
 @st.composite
