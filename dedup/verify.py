@@ -144,6 +144,9 @@ def _verify(
     if conflicts > allowed:
         return verdict(False, "conflict", f"{conflicts} differing numbers or names where {allowed} are tolerated")
     lead_aligned = start_a <= config.lead_slack and start_b <= config.lead_slack
+    if lead_aligned and _other_headlines(ta, tb, head_a, head_b, start_a, start_b):
+        return verdict(False, "headlines", "the shared text starts under two headlines with no word in common: "
+                                           "another story's lead, taken by a write-thru")
     if lead_aligned and containment >= config.containment_threshold:
         aside = f" (a new lead of {new_lead} words aside)" if new_lead else ""
         return verdict(
@@ -301,6 +304,25 @@ def _spelling_variants(lower_a: Sequence[str], lower_b: Sequence[str]) -> bool:
     (close overall, or equal but for the spacing)."""
     sa, sb = " ".join(lower_a), " ".join(lower_b)
     return fuzz.ratio(sa, sb) >= _SPELLING_RATIO or sa.replace(" ", "") == sb.replace(" ", "")
+
+
+def _other_headlines(ta: Sequence[str], tb: Sequence[str], head_a: int, head_b: int, start_a: int,
+                     start_b: int) -> bool:
+    """Whether both texts open with a headline outside their shared text, and the two
+    headlines (of three words or more, with at most one number) have no word of three
+    letters or more in common but stopwords, spelling variants allowed.
+
+    Copies keep their headline, or rewrite it around the same names; a write-thru that
+    took another story's first paragraph for its new lead shares that paragraph, under
+    its own headline, with that story's teaser.
+    """
+    if not (0 < head_a <= start_a and 0 < head_b <= start_b):
+        return False
+    heads = ta[:head_a], tb[:head_b]
+    if any(len(h) < 3 or sum(w.isdigit() or w in _NUMBER_WORDS for w in h) > 1 for h in heads):
+        return False  # a table row taken for a title ("shr loss eight cts vs loss eight cts")
+    words_a, words_b = ({w for w in h if len(w) >= 3 and w not in _STOPWORDS} for h in heads)
+    return not any(x == y or _same_name(x, y) for x in words_a for y in words_b)
 
 
 def _new_lead(blocks: Sequence[MatchingBlock], la: int, lb: int, config: Config) -> int:

@@ -663,6 +663,39 @@ def test_a_truncated_write_thru_is_contained_but_for_its_new_lead() -> None:
     assert len(w(FARM_LEAD)) > 0.25 * len(w(teaser))
 
 
+def test_a_teaser_is_no_copy_of_a_write_thru_that_took_its_lead() -> None:
+    """Another story (South Korea's bonds) took the Taft story's first paragraph as its new lead:
+    the Taft story's teaser shares that paragraph only, under a headline with no word in common."""
+    taft_title, taft = STORIES["reuters-2924"]["title"], paragraphs(STORIES["reuters-2924"]["text"])
+    bonds_title, bonds = STORIES["reuters-3498"]["title"], paragraphs(STORIES["reuters-3498"]["text"])
+    teaser = "\n\n".join([taft_title.title(), taft[0]])
+    write_thru = "\n\n".join([bonds_title, taft[0], *bonds])
+    v = verify_pair(doc(teaser, title=taft_title.title()), doc(write_thru, title=bonds_title), None, None, CONFIG)
+    assert not v.match and v.measure == "headlines"
+    assert v.containment >= CONFIG.containment_threshold  # containment alone would take it
+
+
+@pytest.mark.parametrize("headline", ["TAFT<TFB> BIDDERS WOULD SELL ENTERTAINMENT UNIT",
+                                      "Investors in Taft buyout plan to sell its entertainment arm"])
+def test_a_teaser_under_its_own_or_a_rewritten_headline_is_a_copy(headline: str) -> None:
+    taft_title, taft = STORIES["reuters-2924"]["title"], paragraphs(STORIES["reuters-2924"]["text"])
+    teaser = "\n\n".join([headline, taft[0]])
+    full = "\n\n".join([taft_title, *taft])
+    v = verify_pair(doc(teaser, title=headline), doc(full, title=taft_title), None, None, CONFIG)
+    assert v.match and v.measure == "containment"
+
+
+def test_a_copy_without_title_opening_with_a_write_thru_lead_has_no_headline() -> None:
+    """Its first line, a sentence of the new lead, is no headline: the rule on two headlines
+    does not apply, and the copy matches the story's page by overlap."""
+    taft_title, taft = STORIES["reuters-2924"]["title"], paragraphs(STORIES["reuters-2924"]["text"])
+    lead = "Wickes Cos Inc said it has completed the purchase of Dura Corp for an undisclosed amount."
+    untitled = doc("\n\n".join([lead, *taft]))
+    assert untitled.head == 0
+    v = verify_pair(untitled, doc("\n\n".join([taft_title, *taft]), title=taft_title), None, None, CONFIG)
+    assert v.match
+
+
 @pytest.mark.parametrize("layout", ["block-after-the-shared-paragraph", "block-over-half-the-text"])
 def test_an_unshared_block_elsewhere_or_too_long_is_not_a_new_lead(layout: str) -> None:
     title, paras = STORIES["reuters-4441"]["title"], paragraphs(STORIES["reuters-4441"]["text"])
