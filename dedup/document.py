@@ -95,9 +95,11 @@ def segment_texts(article: Article) -> tuple[list[tuple[str, bool]], int]:
 
 def _title_at(segs: list[tuple[str, bool]], title: str) -> int:
     """The first of the first segments that is the title (an update prefix aside), or -1."""
-    core = _strip_prefix(title.lower().split(" "))
+    core = " ".join(_strip_prefix(title.lower().split(" ")))
     for k, (text, _) in enumerate(segs[:8]):
-        if _strip_prefix(text.lower().split(" ")) == core:
+        # most segments differ in length or ending: the prefix is stripped only from the rest
+        ends_alike = len(text) >= len(core) and text[-len(core):].lower() == core
+        if ends_alike and " ".join(_strip_prefix(text.lower().split(" "))) == core:
             return k
     return -1
 
