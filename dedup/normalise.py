@@ -56,8 +56,8 @@ _SPACES = re.compile(r"[ \t\f\v]+")
 # near a width of 50 to 100 characters is not wrapped, and unwrapping glued its chrome to the
 # headline.
 _WRAP_OVERRUN = 20
-# The share of the lines after near-width lines that must not start with a capital: 99.5% of
-# Reuters-21578's wrapped stories have more (the rest are tables).
+# The share of the lines after near-width lines that must go on in lower case or with a digit:
+# 99.5% of Reuters-21578's wrapped stories have more (the rest are tables).
 _WRAP_GOING_ON = 0.25
 _SENTENCE_END = re.compile(r"(?<=[.!?])(?<!\b[A-Za-z]\.)[\"'\u201d\u2019)\]]*\s+(?=\S)")  # not after "U.S." or "J."
 _WORD = re.compile(r"\w+")
