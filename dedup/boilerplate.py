@@ -222,7 +222,7 @@ def strip_segments(segs: list[str], alone: list[bool], boiler: list[bool], confi
     (joined by spaces) and the word count."""
     sizes = [seg.count(" ") + 1 for seg in segs]
     headlines = {n for n in compress(range(len(segs)), alone)
-                 if 2 <= sizes[n] <= 20 and looks_like_headline(segs[n].split(" "))}
+                 if 2 <= sizes[n] <= MAX_HEADLINE and looks_like_headline(segs[n].split(" "))}
     kept, head = kept_segments(boiler, sizes, headlines, config, headline)
     if not kept:
         return "", "", 0

@@ -319,7 +319,7 @@ def _other_headlines(ta: Sequence[str], tb: Sequence[str], head_a: int, head_b: 
     if not (0 < head_a <= start_a and 0 < head_b <= start_b):
         return False
     heads = ta[:head_a], tb[:head_b]
-    if any(len(h) < 3 or sum(w.isdigit() or w in _NUMBER_WORDS for w in h) > 1 for h in heads):
+    if any(len(h) < 3 or sum(is_number(w) or w in _NUMBER_WORDS for w in h) > 1 for h in heads):
         return False  # a table row taken for a title ("shr loss eight cts vs loss eight cts")
     words_a, words_b = ({w for w in h if len(w) >= 3 and w not in _STOPWORDS} for h in heads)
     return not any(x == y or _same_name(x, y) for x in words_a for y in words_b)
