@@ -211,9 +211,11 @@ _ALONE = "\x01"  # marks, in the spool, a segment that is a paragraph of its own
 _TITLE = "\x02"  # and, before that mark, the segment that is the article's title
 
 
-def _pass_fingerprint(task: tuple[int, int]) -> tuple[np.ndarray, _Encoded, list[int], list[bytes], bytes]:
+def _pass_fingerprint(task: tuple[int, int]) -> tuple[np.ndarray, _Encoded, list[int], list[int], list[bytes],
+                                                      bytes]:
     """Strip boilerplate and fingerprint articles ``lo..hi-1``: band keys, cleaned texts, word counts,
-    a digest of each cleaned text (equal texts, equal digests) and the screening sketches
+    headline lengths, a digest of each cleaned text's words (equal words, equal digests,
+    whether or not a headline was found) and the screening sketches
     (:func:`~dedup.candidates.sketches`) of their whole-text signatures."""
     lo, hi = task
     config: Config = _STATE["config"]
@@ -235,25 +237,24 @@ def _pass_fingerprint(task: tuple[int, int]) -> tuple[np.ndarray, _Encoded, list
     if len(keys) != segments:  # the two spools out of step: a bug, not bad input
         raise RuntimeError(f"articles {lo}-{hi - 1}: {len(keys)} segment keys spooled for {segments} segments")
     boiler = rule.flags(keys).tolist()
-    texts, lowers, lengths = [], [], []
+    texts, lowers, lengths, heads, digests = [], [], [], [], []
     at = 0
     for segs, alone, headline in articles:
         first, rest, length = strip_segments(segs, alone, boiler[at:at + len(segs)], config, headline)
         at += len(segs)
         texts.append(first + "\n" + rest)
-        lowers.append((first + " " + rest if first and rest else first or rest).lower())
+        flat = first + " " + rest if first and rest else first or rest
+        digests.append(hashlib.blake2b(flat.encode("utf-8"), digest_size=8).digest())
+        lowers.append(flat.lower())
         lengths.append(length)
+        heads.append(first.count(" ") + 1 if first else 0)
     blob, sizes_ = encode_all(texts)
-    digests, at = [], 0
-    for size in sizes_.tolist():
-        digests.append(hashlib.blake2b(blob[at:at + size], digest_size=8).digest())
-        at += size
     if not texts:
-        return np.zeros((0, 0), dtype=np.uint32), (blob, sizes_), lengths, digests, b""
+        return np.zeros((0, 0), dtype=np.uint32), (blob, sizes_), lengths, heads, digests, b""
     fulls, leads = signature_batch(lowers, config.shingle_size, config.lead_tokens, config.num_perm, config.seed)
     keys = np.hstack([band_keys(fulls, config.lsh_threshold, config.num_perm),
                       band_keys(leads, config.lead_lsh_threshold, config.num_perm)])
-    return keys, (blob, sizes_), lengths, digests, sketches(fulls).tobytes()
+    return keys, (blob, sizes_), lengths, heads, digests, sketches(fulls).tobytes()
 
 
 def _pass_verify(task: tuple[np.ndarray, int, bool]) -> list[tuple[bool, float] | None]:
@@ -265,6 +266,7 @@ def _pass_verify(task: tuple[np.ndarray, int, bool]) -> list[tuple[bool, float] 
     config: Config = _STATE["config"]
     reader: SpoolReader = _STATE["docs"]
     times: np.ndarray = _STATE["times"]
+    heads: list[int] = _STATE["heads"][np.concatenate([i, j])].tolist()  # of the texts (_text_headlines)
     cache: dict[int, tuple[list[str], list[str], int]] = {}  # insertion-ordered: the oldest go first
 
     def doc(i: int) -> tuple[list[str], list[str], int]:
@@ -278,11 +280,11 @@ def _pass_verify(task: tuple[np.ndarray, int, bool]) -> list[tuple[bool, float] 
 
     windowed = config.window_seconds is not None
     out: list[tuple[bool, float] | None] = []
-    for x, y, drop in zip(i.tolist(), j.tolist(), dropped):
+    for x, y, drop, head_a, head_b in zip(i.tolist(), j.tolist(), dropped, heads[:len(i)], heads[len(i):]):
         if drop:
             out.append(None)
             continue
-        (a, la, head_a), (b, lb, head_b) = doc(x), doc(y)
+        (a, la, _), (b, lb, _) = doc(x), doc(y)
         if windowed:
             v = verify_words(a, b, _time_at(times, x), _time_at(times, y), config, head_a, head_b, la, lb)
         else:
@@ -594,16 +596,18 @@ def run(tasks: Iterable[Unit | list[Article]], config: Config, *, jobs: int = 1,
         fp_tasks = ((lo, min(n, lo + ARTICLES_PER_TASK)) for lo in range(0, n, ARTICLES_PER_TASK))
         key_chunks: list[np.ndarray] = []
         lengths: list[int] = []
+        heads: list[int] = []
         digests: list[bytes] = []
         workers = _Workers(jobs, state)
         try:
             fingerprinted = (Counted(r, len(r[2])) for r in workers.map(_pass_fingerprint, fp_tasks))
             for item in progress(fingerprinted, "fingerprinting", n):
-                keys_chunk, texts, lens, digest, sketch = item.value
+                keys_chunk, texts, lens, head, digest, sketch = item.value
                 key_chunks.append(keys_chunk)
                 doc_spool.extend_encoded(*texts)
                 sketch_spool.append(sketch)
                 lengths.extend(lens)
+                heads.extend(head)
                 digests.extend(digest)
         finally:
             workers.close()
@@ -615,14 +619,17 @@ def run(tasks: Iterable[Unit | list[Article]], config: Config, *, jobs: int = 1,
         # Verification and clustering.
         times = np.array(published, dtype=np.float64)
         del published
+        same = _same_texts(digests)
+        del digests
         state = {"config": config, "docs": doc_spool.reader(), "times": times,
-                 "sketches": sketch_spool.reader(), "words": np.asarray(lengths, dtype=np.int64)}
+                 "sketches": sketch_spool.reader(), "words": np.asarray(lengths, dtype=np.int64),
+                 "heads": _text_headlines(same, heads)}
+        del heads
         workers = _Workers(jobs, state)
         try:
-            same = _same_texts(digests) if config.window_seconds is None else None
-            del digests
             articles = _Articles(ids, sources, lengths, times, meta_spool.reader())
-            result = _cluster_and_report(articles, pairs, config, problems, workers, progress, same)
+            result = _cluster_and_report(articles, pairs, config, problems, workers, progress,
+                                         same if config.window_seconds is None else None)
             lap("verify_cluster")
             result.timings = timings
             return result
@@ -647,6 +654,25 @@ def _same_texts(digests: list[bytes]) -> list[int]:
     """For each article, the first article with the same cleaned text (itself if none)."""
     first: dict[bytes, int] = {}
     return [first.setdefault(d, k) for k, d in enumerate(digests)]
+
+
+def _text_headlines(same: list[int], heads: list[int]) -> np.ndarray:
+    """The headline length of each article's text: the longest found in any article with
+    those words (``same``, :func:`_same_texts`).
+
+    A headline is found from a page's metadata or layout, so two copies with the same
+    words may differ in it (a plain-text copy whose first line is not headline-like, an
+    HTML copy with a ``<title>``); verdicts depend on it (see
+    :func:`~dedup.verify.verify`), and equal words must get equal verdicts.
+
+    >>> _text_headlines([0, 1, 0, 1], [0, 0, 8, 0]).tolist()
+    [8, 0, 8, 0]
+    """
+    first = np.asarray(same, dtype=np.int64)
+    best = np.zeros(len(first), dtype=np.int32)
+    np.maximum.at(best, first, np.asarray(heads, dtype=np.int32))
+    found: np.ndarray = best[first]
+    return found
 
 
 @dataclass
