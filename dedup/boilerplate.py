@@ -26,7 +26,7 @@ from typing import Protocol
 import numpy as np
 
 from .config import Config
-from .document import BODY_SENTENCE, MAX_HEADLINE, Doc, Prepared, is_headline, looks_like_headline
+from .document import BODY_SENTENCE, MAX_HEADLINE, Doc, Prepared, choose_title, is_headline, looks_like_headline
 from .fingerprint import segment_keys
 
 _KEY_BITS = 48
@@ -207,11 +207,12 @@ def strip(prepared: Prepared, stats: BoilerplateRule | None, config: Config) -> 
     segments = prepared.segments
     boiler = [stats is not None and stats.is_boilerplate(prepared.group, s.key, config) for s in segments]
     headlines = {n for n, s in enumerate(segments) if is_headline(s)}
-    kept, head = kept_segments(boiler, [len(s.words) for s in segments], headlines, config, prepared.headline)
+    title, choice = choose_title(prepared.headline, prepared.alternatives, boiler)
+    kept, head = kept_segments(boiler, [len(s.words) for s in segments], headlines, config, title)
     keep = set(kept)
     words = tuple(w for n in kept for w in segments[n].words)
     removed = tuple(" ".join(s.words) for n, s in enumerate(segments) if n not in keep)
-    return Doc(prepared.id, words, removed, head)
+    return Doc(prepared.id, words, removed, head, prepared.titles[choice - 1] if choice else None)
 
 
 def strip_segments(segs: list[str], alone: list[bool], boiler: list[bool], config: Config,

@@ -9,14 +9,23 @@ Both are plain data and pickle cheaply to worker processes.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .article import Article, url_host
 from .fingerprint import segment_keys
-from .normalise import CALENDAR, clean_for_matching, segment_lines, words
+from .normalise import (
+    CALENDAR,
+    clean_for_matching,
+    is_relative_time,
+    normalise_text,
+    segment_lines,
+    strip_dateline,
+    words,
+)
 
 BODY_SENTENCE = 3  # words of a story's first line of text, after which a headline starts another story
 MAX_HEADLINE = 20  # words of the longest headline
+TOP = 12  # the first lines (and segments) of a text searched for its headline: pages open with menus
 
 _PREFIXES = ("update", "corrected", "refile", "rpt", "repeat", "urgent", "wrapup")
 
@@ -38,6 +47,10 @@ class Prepared:
     group: str
     segments: tuple[Segment, ...]
     headline: int = -1  # the position of the segment that is the article's title, -1 if none is
+    # other lines that may be the headline (segment positions, and the lines as written) when the
+    # title may be a site's recurring line (see choose_title)
+    alternatives: tuple[int, ...] = ()
+    titles: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -55,6 +68,8 @@ class Doc:
     words: tuple[str, ...]
     removed: tuple[str, ...] = ()
     head: int = 0
+    # the headline as written, when another line than the article's title (choose_title): not matching data
+    title: str | None = field(default=None, compare=False, repr=False)
 
     @property
     def tokens(self) -> list[str]:
@@ -68,35 +83,107 @@ def prepare(article: Article) -> Prepared:
     JSON record (title apart from text) and an HTML page (title in the
     ``<h1>``) of the same story line up the same way.
     """
-    texts, headline = segment_texts(article)
+    texts, headline, others = segment_texts(article)
     keys = segment_keys([text for text, _ in texts]).tolist()
     segs = tuple(Segment(key, tuple(text.split(" ")), alone) for key, (text, alone) in zip(keys, texts))
-    return Prepared(article.id, article.group, segs, headline)
+    return Prepared(article.id, article.group, segs, headline, tuple(k for k, _ in others),
+                    tuple(line for _, line in others))
 
 
-def segment_texts(article: Article) -> tuple[list[tuple[str, bool]], int]:
+def segment_texts(article: Article) -> tuple[list[tuple[str, bool]], int, list[tuple[int, str]]]:
     """What :func:`prepare` makes of an article, as plain strings: each segment's
-    words joined by single spaces, and whether it is a paragraph of its own; and
-    which segment is the article's title (-1: none, or not a segment of its own)."""
+    words joined by single spaces, and whether it is a paragraph of its own;
+    which segment is the article's title (-1: none, or not a segment of its own);
+    and the other lines above the text that may be its headline, as segment
+    positions and lines as written (:func:`title_lines`; none when there is no title)."""
     segs = segment_lines(article.text)
     if not article.title:
-        return segs, -1
+        return segs, -1, []
     stripped = strip_site_name(article.title, article.source, article.url)
     title = " ".join(words(clean_for_matching(stripped)))
     if stripped != article.title:  # the page's own headline line may carry the site's name too
         _drop_site_name(segs, " ".join(words(clean_for_matching(article.title))).lower(), title)
     if not title:
-        return segs, -1
+        return segs, -1, []
     if not _starts_with_title(segs, title):
         segs.insert(0, (title, True))
-        return segs, 0
-    return segs, _title_at(segs, title)
+        return segs, 0, _other_titles(segs, article.text, 0)
+    at = _title_at(segs, title)
+    return segs, at, _other_titles(segs, article.text, at)
+
+
+def _other_titles(segs: list[tuple[str, bool]], text: str, title: int) -> list[tuple[int, str]]:
+    """The lines above the text that read like a headline (:func:`title_lines`, in capitals
+    or Title Case) but the title (segment ``title``): each as the position of the segment
+    it is among the first ones, and as written. A line in sentence case above the text is
+    as often a first line of text or of a table ("Jan 31 end") as a headline."""
+    found: dict[int, str] = {}
+    for line in title_lines(text):
+        seg = " ".join(words(clean_for_matching(line)))
+        if not looks_like_headline(seg.split(" ")):
+            continue
+        k = next((k for k, (text, _) in enumerate(segs[:TOP]) if text == seg), -1)
+        if k >= 0 and k != title:
+            found.setdefault(k, line)
+    return list(found.items())
+
+
+def title_lines(text: str) -> list[str]:
+    """The lines among a text's first ones, above where the text starts, that may
+    be its headline: 3 to 20 words, not a sentence, not a time stamp.
+
+    Scraped pages often open with a masthead, a logo line or a site's tagline
+    before the headline, which only the site's other pages tell apart (see
+    :func:`choose_title`).
+
+    >>> title_lines("logo\\nHARBOR TIMES\\nLocal news since 1891\\nWagner leaves Mali after losses\\n\\n"
+    ...             "DAKAR (AP) - The group said...")
+    ['Local news since 1891', 'Wagner leaves Mali after losses']
+    >>> title_lines("A long first line that reads like a sentence of the story itself, not a headline at all.")
+    []
+    >>> title_lines("MASTHEAD\\nRALEIGH, N.C., Oct 20 - Shr 38 cts\\n\\nNet 1.3 mln vs 668,000")
+    []
+    """
+    found: list[str] = []
+    for line in text.split("\n", TOP)[:TOP]:
+        line = line.strip()
+        if not line or is_relative_time(line):
+            continue
+        size = len(words(line))  # not counting bullets and dashes
+        end = line.rstrip("\"')\u201d\u2019")  # a sentence may end inside quotes
+        if size > MAX_HEADLINE or end.endswith(("!", "?", ":", ";", ",")) or (
+                end.endswith(".") and not line.isupper()):
+            break  # the text has started: no headline below
+        normalised = normalise_text(line) if line[:1].isupper() else ""  # a dateline starts in capitals
+        if normalised and strip_dateline(normalised) != normalised:
+            break  # "RALEIGH, N.C., Oct 20 - Shr 38 cts": a dateline starts the story's text
+        if size >= 3:
+            found.append(line)
+    return found
+
+
+def choose_title(headline: int, alternatives: Sequence[int], boiler: Sequence[bool]) -> tuple[int, int]:
+    """The segment that is an article's headline, given whether each is boilerplate: the
+    title's (``headline``), unless it is a line the site repeats on its other pages (a
+    masthead, a tagline), then the first of ``alternatives`` that is not; and which
+    one it is (0: the title, ``k``: ``alternatives[k - 1]``).
+
+    >>> choose_title(0, [1, 2], [True, False, False])
+    (1, 1)
+    >>> choose_title(0, [1], [False, False]), choose_title(0, [1], [True, True])
+    ((0, 0), (0, 0))
+    """
+    if headline >= 0 and boiler[headline]:
+        for k, at in enumerate(alternatives):
+            if not boiler[at]:
+                return at, k + 1
+    return headline, 0
 
 
 def _title_at(segs: list[tuple[str, bool]], title: str) -> int:
     """The first of the first segments that is the title (an update prefix aside), or -1."""
     core = " ".join(_strip_prefix(title.lower().split(" ")))
-    for k, (text, _) in enumerate(segs[:8]):
+    for k, (text, _) in enumerate(segs[:TOP]):
         # most segments differ in length or ending: the prefix is stripped only from the rest
         ends_alike = len(text) >= len(core) and text[-len(core):].lower() == core
         if ends_alike and " ".join(_strip_prefix(text.lower().split(" "))) == core:
@@ -107,7 +194,7 @@ def _title_at(segs: list[tuple[str, bool]], title: str) -> int:
 def _drop_site_name(segs: list[tuple[str, bool]], full: str, title: str) -> None:
     """Replace, among the first segments, the headline line that repeats the page title
     with its site name (``full``, lower-cased) by the headline alone (``title``)."""
-    for k, (text, alone) in enumerate(segs[:8]):
+    for k, (text, alone) in enumerate(segs[:TOP]):
         if text.lower() == full:
             segs[k] = (title, alone)
             return
@@ -120,7 +207,7 @@ def _starts_with_title(segs: list[tuple[str, bool]], title: str) -> bool:
         return True
     head: list[str] = []
     count = 0
-    for text, _ in segs[:8]:
+    for text, _ in segs[:TOP]:
         head.append(text)
         count += text.count(" ") + 1
         if count >= 80:

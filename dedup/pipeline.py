@@ -27,6 +27,7 @@ import os
 import signal
 import threading
 import time
+from array import array
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -53,7 +54,7 @@ from .candidates import (
 from .canonical import Candidate, choose
 from .cluster import ALIASING, CANDIDATES, LINKING, Verdicts, cluster, component_labels
 from .config import Config
-from .document import Doc, segment_texts
+from .document import TOP, Doc, choose_title, segment_texts
 from .fingerprint import permutations, signature_batch
 from .reading import Problem, Unit, load_unit
 from .spool import RowReader, RowSpool, Spool, SpoolReader, encode_all
@@ -176,13 +177,18 @@ def _pass_read(task: Unit | list[Article]) -> tuple[list[_Record], list[int], _E
     groups, texts, sizes, metas = [], [], [], []
     segments: list[str] = []
     for art in articles:
-        segs, headline = segment_texts(art)
+        segs, headline, others = segment_texts(art)
         items.append((art.id, art.source, _timestamp(art.published)))
-        metas.append(json.dumps([art.title, art.url, art.published]))
+        meta: list[Any] = [art.title, art.url, art.published]
         groups.append(art.group)
         lines = [_ALONE + text if alone else text for text, alone in segs]
         if headline >= 0:
             lines[headline] = _TITLE + lines[headline]
+        if others:
+            meta.append([line for _, line in others])  # the titles a scan may choose instead (choose_title)
+            for k, _ in others:
+                lines[k] = _OTHER + lines[k]
+        metas.append(json.dumps(meta))
         texts.append("\n".join(lines))
         segments.extend(text for text, _ in segs)
         sizes.append(len(segs))
@@ -209,38 +215,47 @@ def _init_pool_worker(state: dict[str, Any]) -> None:
 
 _ALONE = "\x01"  # marks, in the spool, a segment that is a paragraph of its own
 _TITLE = "\x02"  # and, before that mark, the segment that is the article's title
+_OTHER = "\x03"  # or another line that may be its headline (document.choose_title)
 
 
 def _pass_fingerprint(task: tuple[int, int]) -> tuple[np.ndarray, _Encoded, list[int], list[int], list[bytes],
-                                                      bytes]:
+                                                      bytes, list[int]]:
     """Strip boilerplate and fingerprint articles ``lo..hi-1``: band keys, cleaned texts, word counts,
     headline lengths, a digest of each cleaned text's words (equal words, equal digests,
-    whether or not a headline was found) and the screening sketches
-    (:func:`~dedup.candidates.sketches`) of their whole-text signatures."""
+    whether or not a headline was found), the screening sketches
+    (:func:`~dedup.candidates.sketches`) of their whole-text signatures and which title
+    each article has (:func:`~dedup.document.choose_title`)."""
     lo, hi = task
     config: Config = _STATE["config"]
     rule: BoilerplateSet = _STATE["rule"]
     reader: SpoolReader = _STATE["segments"]
-    articles: list[tuple[list[str], list[bool], int]] = []
+    articles: list[tuple[list[str], list[bool], int, list[int]]] = []
     for entry in reader.get_many(lo, hi):
         lines = entry.split("\n")
-        headline = next((k for k, line in enumerate(lines[:8]) if line[:1] == _TITLE), -1)
-        if headline >= 0:
-            lines[headline] = lines[headline][1:]
+        headline, others = -1, []
+        for k, line in enumerate(lines[:TOP]):
+            if line[:1] == _TITLE:
+                headline, lines[k] = k, line[1:]
+            elif line[:1] == _OTHER:
+                others.append(k)
+                lines[k] = line[1:]
         alone = [line[:1] == _ALONE for line in lines]
         segs = [line[1:] if a else line for line, a in zip(lines, alone)] if any(alone) else lines
         if segs == [""]:
             segs, alone = [], []
-        articles.append((segs, alone, headline))
+        articles.append((segs, alone, headline, others))
     keys = np.frombuffer(_STATE["keys"].get_range(lo, hi), dtype=np.int64)
-    segments = sum(len(segs) for segs, _, _ in articles)
+    segments = sum(len(segs) for segs, _, _, _ in articles)
     if len(keys) != segments:  # the two spools out of step: a bug, not bad input
         raise RuntimeError(f"articles {lo}-{hi - 1}: {len(keys)} segment keys spooled for {segments} segments")
     boiler = rule.flags(keys).tolist()
-    texts, lowers, lengths, heads, digests = [], [], [], [], []
+    texts, lowers, lengths, heads, digests, choices = [], [], [], [], [], []
     at = 0
-    for segs, alone, headline in articles:
-        first, rest, length = strip_segments(segs, alone, boiler[at:at + len(segs)], config, headline)
+    for segs, alone, headline, others in articles:
+        flags = boiler[at:at + len(segs)]
+        headline, choice = choose_title(headline, others, flags)
+        first, rest, length = strip_segments(segs, alone, flags, config, headline)
+        choices.append(choice)
         at += len(segs)
         texts.append(first + "\n" + rest)
         flat = first + " " + rest if first and rest else first or rest
@@ -250,11 +265,11 @@ def _pass_fingerprint(task: tuple[int, int]) -> tuple[np.ndarray, _Encoded, list
         heads.append(first.count(" ") + 1 if first else 0)
     blob, sizes_ = encode_all(texts)
     if not texts:
-        return np.zeros((0, 0), dtype=np.uint32), (blob, sizes_), lengths, heads, digests, b""
+        return np.zeros((0, 0), dtype=np.uint32), (blob, sizes_), lengths, heads, digests, b"", choices
     fulls, leads = signature_batch(lowers, config.shingle_size, config.lead_tokens, config.num_perm, config.seed)
     keys = np.hstack([band_keys(fulls, config.lsh_threshold, config.num_perm),
                       band_keys(leads, config.lead_lsh_threshold, config.num_perm)])
-    return keys, (blob, sizes_), lengths, heads, digests, sketches(fulls).tobytes()
+    return keys, (blob, sizes_), lengths, heads, digests, sketches(fulls).tobytes(), choices
 
 
 def _pass_verify(task: tuple[np.ndarray, int, bool]) -> list[tuple[bool, float] | None]:
@@ -598,17 +613,19 @@ def run(tasks: Iterable[Unit | list[Article]], config: Config, *, jobs: int = 1,
         lengths: list[int] = []
         heads: list[int] = []
         digests: list[bytes] = []
+        choices = array("b")  # which title each article has (0: its own, k: its k-th other title line)
         workers = _Workers(jobs, state)
         try:
             fingerprinted = (Counted(r, len(r[2])) for r in workers.map(_pass_fingerprint, fp_tasks))
             for item in progress(fingerprinted, "fingerprinting", n):
-                keys_chunk, texts, lens, head, digest, sketch = item.value
+                keys_chunk, texts, lens, head, digest, sketch, choice = item.value
                 key_chunks.append(keys_chunk)
                 doc_spool.extend_encoded(*texts)
                 sketch_spool.append(sketch)
                 lengths.extend(lens)
                 heads.extend(head)
                 digests.extend(digest)
+                choices.extend(choice)
         finally:
             workers.close()
         lap("fingerprint")
@@ -627,7 +644,7 @@ def run(tasks: Iterable[Unit | list[Article]], config: Config, *, jobs: int = 1,
         del heads
         workers = _Workers(jobs, state)
         try:
-            articles = _Articles(ids, sources, lengths, times, meta_spool.reader())
+            articles = _Articles(ids, sources, lengths, times, meta_spool.reader(), choices)
             result = _cluster_and_report(articles, pairs, config, problems, workers, progress,
                                          same if config.window_seconds is None else None)
             lap("verify_cluster")
@@ -683,7 +700,8 @@ class _Articles:
     sources: list[str | None]
     words: list[int]
     times: np.ndarray
-    meta: SpoolReader  # JSON [title, url, published] of each article
+    meta: SpoolReader  # JSON [title, url, published] of each article, and its other title lines if any
+    titles: Sequence[int]  # which title each article has (0: its own, k: its k-th other title line)
 
 
 class _SpooledItems(Mapping[str, Item]):
@@ -702,7 +720,9 @@ class _SpooledItems(Mapping[str, Item]):
     def __getitem__(self, ident: str) -> Item:
         k = self._index[ident]
         a = self._articles
-        title, url, published = json.loads(a.meta.get(k))
+        title, url, published, *others = json.loads(a.meta.get(k))
+        if a.titles[k]:
+            title = others[0][a.titles[k] - 1]
         return Item(ident, title, a.sources[k], url, published, a.words[k], k)
 
     def __iter__(self) -> Iterator[str]:

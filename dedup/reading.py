@@ -21,10 +21,9 @@ from pathlib import Path
 from typing import IO, Any
 
 from .article import Article, check_text_types, default_group
-from .document import MAX_HEADLINE
+from .document import title_lines
 from .errors import InputError
 from .extraction import extract_html
-from .normalise import is_relative_time, normalise_text, strip_dateline
 
 TEXT_SUFFIXES = (".txt", ".md")
 HTML_SUFFIXES = (".html", ".htm")
@@ -480,9 +479,9 @@ def _record(rec: Any, fallback_id: str, on_problem: ProblemHandler) -> Article |
 
 def guess_title(text: str) -> str | None:
     """The headline of a plain-text article: among its first lines, the first
-    that reads like one (3 to 20 words, not a sentence, not a time stamp).
-
-    Scraped pages often open with a masthead or a logo line before the headline.
+    that reads like one (3 to 20 words, not a sentence, not a time stamp; see
+    :func:`~dedup.document.title_lines`). When it is a masthead or a tagline that
+    the site repeats, a scan takes the next such line (:func:`~dedup.document.choose_title`).
 
     >>> guess_title("logo\\nHARBOR TIMES\\nWagner leaves Mali after losses\\n\\nDAKAR (AP) - The group said...")
     'Wagner leaves Mali after losses'
@@ -491,19 +490,5 @@ def guess_title(text: str) -> str | None:
     >>> guess_title("MASTHEAD\\nRALEIGH, N.C., Oct 20 - Shr 38 cts\\n\\nNet 1.3 mln vs 668,000") is None
     True
     """
-    for n, line in enumerate(text.splitlines()):
-        if n >= 8:
-            break
-        line = line.strip()
-        if not line or is_relative_time(line):
-            continue
-        words = line.split()
-        if len(words) > MAX_HEADLINE or line.endswith(("!", "?", ":", ";", ",")) or (
-                line.endswith(".") and not line.isupper()):
-            return None  # the text has started: no headline above it
-        normalised = normalise_text(line) if line[:1].isupper() else ""  # a dateline starts in capitals
-        if normalised and strip_dateline(normalised) != normalised:
-            return None  # "RALEIGH, N.C., Oct 20 - Shr 38 cts": a dateline starts the story's text
-        if len(words) >= 3:
-            return line
-    return None
+    found = title_lines(text)
+    return found[0] if found else None

@@ -296,6 +296,24 @@ def test_stored_articles_keep_their_headline_length(location: str) -> None:
     assert stored_doc("old", " ".join(words[article["id"]])).head == 0
 
 
+def test_a_sites_tagline_stops_being_the_stored_title_once_its_pages_show_it(location: str) -> None:
+    """Pages of one site titled by its tagline, above their headlines: once enough of the
+    site's pages are stored to tell the tagline for chrome (3, boilerplate_min_docs), a new
+    page is stored under its headline, as a batch run titles them all."""
+    headlines = [f"Harbor Council Votes On Plan Number {n}" for n in range(5)]
+    rng = random.Random(5)
+    pages = [{"id": f"p{n}", "source": "Harbor Times", "title": "Local news since 1891",
+              "text": f"Local news since 1891\n{h}\n\n" + " ".join(_sentence(rng, 14) for _ in range(6))}
+             for n, h in enumerate(headlines)]
+    with Index.open(location) as index:
+        for page in pages:
+            index.add(page)
+        titles = {ident: item.title for ident, item in index.result().items.items()}
+    assert [titles[f"p{n}"] for n in range(5)] == ["Local news since 1891"] * 2 + headlines[2:]
+    batch = find_duplicates(pages)
+    assert {ident: item.title for ident, item in batch.items.items()} == dict(zip(titles, headlines))
+
+
 def test_a_cluster_of_one_article_is_not_merged_by_a_bridge(location: str) -> None:
     """The teaser and the write-thru stay apart when one full text links them: with one member
     on each side, one pair in two would decide. (A batch scan, which sees all three at once,

@@ -33,6 +33,7 @@ from dedup.fingerprint import (
 )
 from dedup.normalise import normalise_text, split_segments, unwrap, words
 from dedup.pipeline import find_duplicates, verify_pair
+from dedup.reading import read_articles
 from dedup.verify import MAX_ALIGNED_WORDS, Verdict, _verify, verify
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -189,6 +190,42 @@ def test_prepare_finds_the_title_after_chrome() -> None:
     p = prepare(Article(id="y", text=record["text"], title=record["title"]))
     assert _flat(p)[:1] == ["Yahoo"]
     assert _flat(p).count("Wagner") == _flat(prepare(Article(id="y", text=record["text"]))).count("Wagner")
+
+
+def _masthead_pages(folder: Path, keys: Sequence[str]) -> dict[str, str]:
+    """Plain-text pages of one site, each opening with its name and tagline above the
+    story's headline; their ids and true headlines."""
+    (folder / "harbortimes").mkdir(parents=True, exist_ok=True)
+    for key in keys:
+        page = "HARBOR TIMES\nLocal news since 1891\n" + story(key)
+        (folder / "harbortimes" / f"{key}.txt").write_text(page, "utf-8")
+    return {f"harbortimes/{key}.txt": STORIES[key]["title"] for key in keys}
+
+
+def test_a_sites_recurring_tagline_is_not_the_headline_of_its_pages(tmp_path: Path) -> None:
+    """The first headline-like line of a plain-text page is its title, unless the site's other
+    pages repeat it (a tagline, a masthead): the next such line is then the headline, in the
+    report and for verification."""
+    headlines = _masthead_pages(tmp_path, sorted(STORIES)[:4])
+    articles = list(read_articles([str(tmp_path)], lambda problem: None))
+    assert {a.title for a in articles} == {"Local news since 1891"}  # page by page, nothing tells
+    result = find_duplicates(articles)
+    assert {ident: item.title for ident, item in result.items.items()} == headlines
+    stats = BoilerplateStats.build(prepare(a) for a in articles)
+    for a in articles:
+        stripped = strip(prepare(a), stats, CONFIG)
+        assert stripped.title == headlines[a.id]
+        assert stripped.head == len(w(headlines[a.id]))
+        assert " ".join(stripped.words[:stripped.head]) == " ".join(w(headlines[a.id]))
+
+
+def test_a_tagline_on_too_few_pages_stays_their_title(tmp_path: Path) -> None:
+    """Two pages are too few to tell a tagline (boilerplate_min_docs is 3): the first
+    headline-like line stays the title."""
+    headlines = _masthead_pages(tmp_path, sorted(STORIES)[:2])
+    result = find_duplicates(read_articles([str(tmp_path)], lambda problem: None))
+    assert {item.title for item in result.items.values()} == {"Local news since 1891"}
+    assert set(result.items) == set(headlines)
 
 
 def test_prepare_drops_the_site_name_from_the_page_headline_line() -> None:

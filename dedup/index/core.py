@@ -193,7 +193,8 @@ class Index:
             decision = self._decide(w, fp, merging=True)
             cluster = decision.cluster if decision.cluster is not None else w.next_cluster()
             record = Record(id=art.id, cluster=cluster, seq=w.next_seq(), group=prepared.group,
-                            length=len(fp.doc.words), added=self.clock(), time=fp.time, title=art.title,
+                            length=len(fp.doc.words), added=self.clock(), time=fp.time,
+                            title=fp.doc.title or art.title,
                             source=art.source, url=art.url, published=art.published, matched=decision.matched,
                             similarity=decision.similarity)
             w.count_segments(prepared.group, 1, dict.fromkeys(keys, 1))
