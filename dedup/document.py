@@ -8,6 +8,7 @@ Both are plain data and pickle cheaply to worker processes.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -107,18 +108,21 @@ def segment_texts(article: Article) -> tuple[list[tuple[str, bool]], int, list[t
         return segs, -1, []
     if not _starts_with_title(segs, title):
         segs.insert(0, (title, True))
-        return segs, 0, _other_titles(segs, article.text, 0)
+        return segs, 0, _other_titles(segs, article.text, 0, article.title)
     at = _title_at(segs, title)
-    return segs, at, _other_titles(segs, article.text, at)
+    return segs, at, _other_titles(segs, article.text, at, article.title)
 
 
-def _other_titles(segs: list[tuple[str, bool]], text: str, title: int) -> list[tuple[int, str]]:
+def _other_titles(segs: list[tuple[str, bool]], text: str, title: int, title_text: str) -> list[tuple[int, str]]:
     """The lines above the text that read like a headline (:func:`title_lines`, in capitals
     or Title Case) but the title (segment ``title``): each as the position of the segment
     it is among the first ones, and as written. A line in sentence case above the text is
     as often a first line of text or of a table ("Jan 31 end") as a headline."""
+    lines = title_lines(text)
+    if len(lines) < 2 and (not lines or lines[0] == title_text):
+        return []  # most pages: no other line above the text than the title
     found: dict[int, str] = {}
-    for line in title_lines(text):
+    for line in lines:
         seg = " ".join(words(clean_for_matching(line)))
         if not looks_like_headline(seg.split(" ")):
             continue
@@ -149,17 +153,21 @@ def title_lines(text: str) -> list[str]:
         line = line.strip()
         if not line or is_relative_time(line):
             continue
-        size = len(words(line))  # not counting bullets and dashes
         end = line.rstrip("\"')\u201d\u2019")  # a sentence may end inside quotes
-        if size > MAX_HEADLINE or end.endswith(("!", "?", ":", ";", ",")) or (
+        if len(line.split(None, MAX_HEADLINE)) > MAX_HEADLINE or end.endswith(("!", "?", ":", ";", ",")) or (
                 end.endswith(".") and not line.isupper()):
             break  # the text has started: no headline below
-        normalised = normalise_text(line) if line[:1].isupper() else ""  # a dateline starts in capitals
-        if normalised and strip_dateline(normalised) != normalised:
-            break  # "RALEIGH, N.C., Oct 20 - Shr 38 cts": a dateline starts the story's text
-        if size >= 3:
+        # "RALEIGH, N.C., Oct 20 - Shr 38 cts": a dateline (in capitals, with a dash) starts the story's text
+        if line[:1].isupper() and _DASH.search(line):
+            normalised = normalise_text(line)
+            if strip_dateline(normalised) != normalised:
+                break
+        if len(words(line)) >= 3:  # not counting bullets and dashes
             found.append(line)
     return found
+
+
+_DASH = re.compile("[-\u2010-\u2015\u2212]")  # what a dateline ends with, before normalise_text
 
 
 def choose_title(headline: int, alternatives: Sequence[int], boiler: Sequence[bool]) -> tuple[int, int]:
