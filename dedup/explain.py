@@ -47,7 +47,10 @@ class Explanation:
         out = []
         for tag, art, doc in (("A", self.a, self.doc_a), ("B", self.b, self.doc_b)):
             out.append(f"{tag}: {art.id}")
-            out.append(f"   title:  {art.title or '(none)'}")
+            if doc.title is not None:  # the article's own title is a line its site repeats
+                out.append(f"   title:  {doc.title}  (not {art.title!r}: a line the site repeats)")
+            else:
+                out.append(f"   title:  {art.title or '(none)'}")
             out.append(f"   source: {art.source or '(unknown)'}   published: {art.published or '(unknown)'}")
             out.append(f"   {len(doc.words)} words after cleaning, {len(doc.removed)} boilerplate segments removed")
         out.append("")

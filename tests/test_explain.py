@@ -82,3 +82,19 @@ def _story(k: int) -> str:
     line = (Path(__file__).resolve().parent / "data" / "reuters-stories.jsonl").read_text("utf-8").splitlines()[k]
     record = json.loads(line)
     return f"{record['title']}\n\n{record['text']}"
+
+
+def test_explain_names_the_headline_under_a_sites_tagline(tmp_path: Path) -> None:
+    """Plain-text pages of one site open with its tagline: explain shows the headline below
+    it as the title, and says why (the tagline is on every page of the site)."""
+    site = tmp_path / "harbortimes"
+    site.mkdir()
+    headlines = ["Council Approves Harbor Dredging Plan", "Ferry Service Resumes After Storm",
+                 "School Board Names New Superintendent"]
+    for n, headline in enumerate(headlines):
+        body = " ".join(f"Paragraph {k} of story {n} tells of {headline.lower()} at length." for k in range(6))
+        (site / f"story{n}.txt").write_text(f"Local news since 1891\n{headline}\n\n{body}\n", "utf-8")
+    result = invoke("explain", "harbortimes/story0.txt", "harbortimes/story1.txt", "--in", str(tmp_path))
+    assert result.exit_code == 0, result.output
+    assert ("   title:  Council Approves Harbor Dredging Plan  (not 'Local news since 1891': a line the site repeats)"
+            in result.output.splitlines())
