@@ -106,6 +106,8 @@ def segment_texts(article: Article) -> tuple[list[tuple[str, bool]], int, list[t
         _drop_site_name(segs, " ".join(words(clean_for_matching(article.title))).lower(), title)
     if not title:
         return segs, -1, []
+    if segs and segs[0][0] == title and title.split(" ", 1)[0].lower() not in _PREFIXES:
+        return segs, 0, _other_titles(segs, article.text, 0, article.title)  # what the search below finds
     if not _starts_with_title(segs, title):
         segs.insert(0, (title, True))
         return segs, 0, _other_titles(segs, article.text, 0, article.title)

@@ -113,6 +113,9 @@ def unwrap(text: str) -> str:
     'The bank said it would hold rates at the current level, a spokesman told reporters on Friday in the capital city.'
     """
     lines = text.split("\n")
+    longest = max(lines, key=len)
+    if len(longest) > 100 + _WRAP_OVERRUN and len(longest.rstrip()) > 100 + _WRAP_OVERRUN:
+        return text  # longer than any width allows (below): most pages, at once
     lengths = sorted(len(ln.rstrip()) for ln in lines if ln.strip())
     if len(lengths) < 3:
         return text
@@ -322,11 +325,11 @@ def strip_dateline(line: str) -> str:
     >>> strip_dateline("Smith, the manager - said no")
     'Smith, the manager - said no'
     """
-    if not line[:1].isalpha():
-        return line
+    if not line[:1].isalpha() or ("-" not in line and "\u2014" not in line and "\u2013" not in line):
+        return line  # a dateline ends with a dash: most lines have none
     m = _DATELINE.match(line)
     if m is None or ("," not in m.group(0) and "(" not in m.group(0)):
-        head = line[:100]  # the dash a dateline ends with is near the start: most lines have none
+        head = line[:100]  # the dash a mixed-case dateline ends with is near the start
         if "-" not in head and "\u2014" not in head and "\u2013" not in head:
             return line
         m = _DATELINE_MIXED.match(line)
