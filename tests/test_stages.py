@@ -820,6 +820,23 @@ def test_a_figure_misread_by_a_scan_is_no_conflict() -> None:
     assert v.match and v.conflicts == 0
 
 
+# An invented acquisition notice, and a scan that read "Chubb" as "Cbnbb" (h as b, u as n).
+BUYOUT = ("CHUBB COMPLETES SOVEREIGN BUYOUT\n\nChubb Corp said it completed its acquisition of Sovereign "
+          "Corp for about 120 mln dlrs in cash.\nChubb said Sovereign will be run as a unit of its "
+          "insurance group.")
+BUYOUT_SCAN = BUYOUT.replace("Chubb Corp said", "Cbnbb Corp said")
+
+
+def test_a_name_misread_by_a_scan_is_no_conflict() -> None:
+    v = check(BUYOUT_SCAN, BUYOUT)
+    assert v.match and v.conflicts == 0
+
+
+def test_another_company_in_a_scan_still_conflicts() -> None:
+    v = check(BUYOUT.replace("Chubb Corp said", "Kemper Corp said"), BUYOUT)
+    assert v.conflicts == 1
+
+
 def test_a_changed_figure_in_a_scan_still_conflicts() -> None:
     v = check(RESULTS_SCAN.replace("6.57billion", "6.75billion"), RESULTS)
     assert not v.match and v.measure == "conflict"
