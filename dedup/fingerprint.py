@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .normalise import OCR_LETTERS, OCR_PAIRS
+
 if TYPE_CHECKING:
     from datasketch import LeanMinHash
 
@@ -77,20 +79,29 @@ def span_hashes(data: np.ndarray, starts: np.ndarray, ends: np.ndarray, p: int =
     return hashes
 
 
+_FOLD = np.arange(256, dtype=np.uint8)  # normalise.ocr_fold on UTF-8 bytes
+_FOLD[np.frombuffer(OCR_LETTERS[0].encode("ascii"), dtype=np.uint8)] = np.frombuffer(OCR_LETTERS[1].encode("ascii"),
+                                                                                     dtype=np.uint8)
+
+
 def segment_keys(texts: Sequence[str]) -> np.ndarray:
-    """A stable signed 64-bit key of each segment's lower-cased text (int64 array).
+    """A stable signed 64-bit key of each segment's lower-cased text, with the letters OCR
+    confuses folded together (:func:`~dedup.normalise.ocr_fold`): an int64 array.
 
     Segments are words joined by single spaces (no newlines). Two 32-bit
     polynomial hashes of the UTF-8 bytes, all segments at once; collisions only
     matter if a story sentence collides with a frequent chrome line of the same source.
 
-    >>> a, b, c = segment_keys(["Sign up", "sign UP", "sign in"])
-    >>> bool(a == b), bool(a == c)
-    (True, False)
+    >>> a, b, c, d = segment_keys(["Sign up", "sign UP", "sign in", "Sigu np"])
+    >>> bool(a == b), bool(a == c), bool(a == d)
+    (True, False, True)
     """
     if not texts:
         return np.zeros(0, dtype=np.int64)
-    data = np.frombuffer("\n".join(texts).lower().encode("utf-8"), dtype=np.uint8)
+    joined = "\n".join(texts).lower()
+    for pair, one in OCR_PAIRS:  # so that a line misread by OCR has the key of the line
+        joined = joined.replace(pair, one)
+    data = _FOLD[np.frombuffer(joined.encode("utf-8"), dtype=np.uint8)]
     breaks = np.flatnonzero(data == _NEWLINE)
     starts = np.concatenate(([0], breaks + 1))
     ends = np.concatenate((breaks, [len(data)]))

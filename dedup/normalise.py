@@ -379,3 +379,25 @@ def is_name(token: str) -> bool:
     (True, False, False)
     """
     return token[:1].isupper()
+
+
+# The letters that optical character recognition commonly takes for one another, each group
+# written as one: b/h, n/u, c/e, l/i/1, o/0, s/5; and m/rn, d/cl, w/vv.
+OCR_LETTERS = ("hue1i05", "bncllos")  # each letter of the first string folds to the one below it
+OCR_PAIRS = (("rn", "m"), ("cl", "d"), ("vv", "w"))
+_OCR_SHAPES = str.maketrans(*OCR_LETTERS)
+
+
+def ocr_fold(word: str) -> str:
+    """A lower-case word with the letters OCR confuses folded together, so that a misread
+    word and its original fold alike.
+
+    >>> ocr_fold("chubb") == ocr_fold("cbnbb"), ocr_fold("modern") == ocr_fold("rnodern")
+    (True, True)
+    >>> ocr_fold("kemper") == ocr_fold("wallace")
+    False
+    """
+    for pair, one in OCR_PAIRS:
+        if pair in word:
+            word = word.replace(pair, one)
+    return word.translate(_OCR_SHAPES)

@@ -32,7 +32,7 @@ from rapidfuzz.distance import Indel, Levenshtein, MatchingBlock
 
 from .config import Config
 from .normalise import CALENDAR as _CALENDAR
-from .normalise import is_name, is_number
+from .normalise import is_name, is_number, ocr_fold
 
 # Words of each text that are aligned: the alignment's memory grows with the product of the two
 # lengths (two 800,000-word texts would need 80 GB). News stories are far shorter; longer texts
@@ -280,30 +280,11 @@ def _names(words: Sequence[str], *, caps: bool) -> list[str]:
 
 def _same_name(x: str, y: str) -> bool:
     """Spelling variants: close overall, one letter apart ("Net"/"Nct" from OCR), or
-    apart only in letters that OCR confuses ("Cbnbb"/"Chubb": see :func:`ocr_fold`)."""
+    apart only in letters that OCR confuses ("Cbnbb"/"Chubb": see :func:`~dedup.normalise.ocr_fold`)."""
     return (fuzz.ratio(x, y) >= _SPELLING_RATIO or (min(len(x), len(y)) >= 3 and Levenshtein.distance(x, y) <= 1)
             or (min(len(x), len(y)) >= 4 and ocr_fold(x) == ocr_fold(y)))
 
 
-# The letters that optical character recognition commonly takes for one another, each group
-# written as one: b/h, n/u, c/e, l/i/1, o/0, s/5; and m/rn, d/cl, w/vv.
-_OCR_SHAPES = str.maketrans("hue1i05", "bncllos")
-_OCR_PAIRS = (("rn", "m"), ("cl", "d"), ("vv", "w"))
-
-
-def ocr_fold(word: str) -> str:
-    """A lower-case word with the letters OCR confuses folded together, so that a misread
-    word and its original fold alike.
-
-    >>> ocr_fold("chubb") == ocr_fold("cbnbb"), ocr_fold("modern") == ocr_fold("rnodern")
-    (True, True)
-    >>> ocr_fold("kemper") == ocr_fold("wallace")
-    False
-    """
-    for pair, one in _OCR_PAIRS:
-        if pair in word:
-            word = word.replace(pair, one)
-    return word.translate(_OCR_SHAPES)
 
 
 def _names_differ(xa: Sequence[str], xb: Sequence[str], *, caps: bool = True) -> bool:

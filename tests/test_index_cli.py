@@ -10,6 +10,7 @@ from click.testing import CliRunner, Result
 
 from dedup.cli import cli
 from dedup.cli_index import index_group
+from dedup.index import FORMAT_VERSION
 
 DATA = Path(__file__).resolve().parent / "data"
 STORIES = {r["id"]: r for r in map(json.loads, (DATA / "reuters-stories.jsonl").read_text("utf-8").splitlines())}
@@ -95,7 +96,7 @@ def test_stats(tmp_path: Path, first: Path) -> None:
     lines = invoke("index", "stats", db).stdout.splitlines()
     assert lines[:7] == [
         f"index                 {db}",
-        "format                2",
+        f"format                {FORMAT_VERSION}",
         "articles              3",
         "clusters              2",
         "clusters with copies  1",

@@ -29,7 +29,8 @@ from ..document import Doc
 from ..errors import IndexFormatError
 from ..fingerprint import HASH_SCHEME
 
-FORMAT_VERSION = 2  # 2: shingle hashes and segment keys from the bytes of the text (fingerprint.span_hashes)
+FORMAT_VERSION = 3  # 2: shingle hashes and segment keys from the bytes of the text (fingerprint.span_hashes);
+# 3: segment keys of text with the letters OCR confuses folded together (normalise.ocr_fold)
 """Version of the stored layout; bumped whenever an older dedup could misread it."""
 
 BAND_HASH = "datasketch-byteswap"
