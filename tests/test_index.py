@@ -700,13 +700,20 @@ def test_a_redis_writer_whose_lease_ran_out_cannot_commit(redis_server: str) -> 
     location = f"{redis_server}?prefix=test-{uuid.uuid4().hex[:12]}&lease=0.5"
     slow, fast = Index.open(location), Index.open(location)
     decide = slow._decide
+    done = threading.Event()
 
     def slowly(*args: Any, **kwargs: Any) -> Any:
-        time.sleep(1.5)  # the lease runs out; the other writer takes the lock, adds, commits
+        done.wait(60)  # the lease runs out; the other writer takes the lock, adds, commits
         return decide(*args, **kwargs)
 
+    def add_other() -> None:
+        try:
+            fast.add(_story(1))
+        finally:
+            done.set()  # however long the add took on a loaded machine
+
     slow._decide = slowly  # type: ignore[method-assign]
-    other = threading.Timer(0.8, lambda: fast.add(_story(1)))
+    other = threading.Timer(0.8, add_other)
     other.start()
     with pytest.raises(IndexStoreError, match="changed the index meanwhile"):
         slow.add(_story(0))
