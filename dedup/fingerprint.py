@@ -79,9 +79,16 @@ def span_hashes(data: np.ndarray, starts: np.ndarray, ends: np.ndarray, p: int =
     return hashes
 
 
-_FOLD = np.arange(256, dtype=np.uint8)  # normalise.ocr_fold on UTF-8 bytes
-_FOLD[np.frombuffer(OCR_LETTERS[0].encode("ascii"), dtype=np.uint8)] = np.frombuffer(OCR_LETTERS[1].encode("ascii"),
-                                                                                     dtype=np.uint8)
+_FOLD = bytes.maketrans(*(letters.encode("ascii") for letters in OCR_LETTERS))  # normalise.ocr_fold, on bytes
+
+
+def _folded(text: str) -> np.ndarray:
+    """The UTF-8 bytes of lower-cased text with the letters OCR confuses folded together
+    (:func:`~dedup.normalise.ocr_fold`), so that a word misread by OCR hashes as the word."""
+    for pair, one in OCR_PAIRS:
+        if pair in text:
+            text = text.replace(pair, one)
+    return np.frombuffer(text.encode("utf-8").translate(_FOLD), dtype=np.uint8)
 
 
 def segment_keys(texts: Sequence[str]) -> np.ndarray:
@@ -98,10 +105,7 @@ def segment_keys(texts: Sequence[str]) -> np.ndarray:
     """
     if not texts:
         return np.zeros(0, dtype=np.int64)
-    joined = "\n".join(texts).lower()
-    for pair, one in OCR_PAIRS:  # so that a line misread by OCR has the key of the line
-        joined = joined.replace(pair, one)
-    data = _FOLD[np.frombuffer(joined.encode("utf-8"), dtype=np.uint8)]
+    data = _folded("\n".join(texts).lower())
     breaks = np.flatnonzero(data == _NEWLINE)
     starts = np.concatenate(([0], breaks + 1))
     ends = np.concatenate((breaks, [len(data)]))
@@ -115,12 +119,13 @@ def _shingles(texts: Sequence[str], size: int) -> tuple[np.ndarray, np.ndarray]:
     """Hashes of every run of ``size`` words of each text, and which text each is from.
 
     Texts are lower-cased words separated by spaces (no newlines). A shingle's
-    hash is a polynomial hash of its UTF-8 bytes modulo 2**32, computed for all
+    hash is a polynomial hash of its UTF-8 bytes (the letters OCR confuses folded
+    together, :func:`_folded`) modulo 2**32, computed for all
     shingles of all texts at once from prefix sums: no per-word Python work. A
     text shorter than ``size`` words is one shingle of all its words; an empty
     text has none. Shingles come out grouped by text, in text order.
     """
-    data = np.frombuffer("\n".join(texts).encode("utf-8"), dtype=np.uint8)
+    data = _folded("\n".join(texts))
     n = len(data)
     if n == 0:
         return np.zeros(0, dtype=np.uint32), np.zeros(0, dtype=np.int64)
