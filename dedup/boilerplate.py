@@ -208,7 +208,9 @@ def strip(prepared: Prepared, stats: BoilerplateRule | None, config: Config) -> 
     boiler = [stats is not None and stats.is_boilerplate(prepared.group, s.key, config) for s in segments]
     headlines = {n for n, s in enumerate(segments) if is_headline(s)}
     title, choice = choose_title(prepared.headline, prepared.alternatives, boiler)
-    kept, head = kept_segments(boiler, [len(s.words) for s in segments], headlines, config, title)
+    first = _first_kept(boiler) if title < 0 else -1
+    text_first = first >= 0 and not looks_like_headline(segments[first].words)
+    kept, head = kept_segments(boiler, [len(s.words) for s in segments], headlines, config, title, text_first)
     keep = set(kept)
     words = tuple(w for n in kept for w in segments[n].words)
     removed = tuple(" ".join(s.words) for n, s in enumerate(segments) if n not in keep)
@@ -224,7 +226,9 @@ def strip_segments(segs: list[str], alone: list[bool], boiler: list[bool], confi
     sizes = [seg.count(" ") + 1 for seg in segs]
     headlines = {n for n in compress(range(len(segs)), alone)
                  if 2 <= sizes[n] <= MAX_HEADLINE and looks_like_headline(segs[n].split(" "))}
-    kept, head = kept_segments(boiler, sizes, headlines, config, headline)
+    first = _first_kept(boiler) if headline < 0 else -1
+    text_first = first >= 0 and not looks_like_headline(segs[first].split(" "))
+    kept, head = kept_segments(boiler, sizes, headlines, config, headline, text_first)
     if not kept:
         return "", "", 0
     rest = kept[1:] if head else kept  # no headline: the first segment is "" and all are the rest
@@ -239,8 +243,13 @@ def batch_keys(gids: Sequence[int], segments: Sequence[str], sizes: Sequence[int
     return owners, combined_keys(np.asarray(gids, dtype=np.int64)[owners], segment_keys(segments))
 
 
+def _first_kept(boiler: Sequence[bool]) -> int:
+    """The first segment that is not boilerplate, or -1."""
+    return next((n for n, b in enumerate(boiler) if not b), -1)
+
+
 def kept_segments(boiler: Sequence[bool], sizes: Sequence[int], headlines: Collection[int],
-                  config: Config, title: int = -1) -> tuple[list[int], int]:
+                  config: Config, title: int = -1, text_first: bool = False) -> tuple[list[int], int]:
     """Which segments of an article :func:`strip` keeps, and the length of its headline: the
     first segment kept when it is the article's title (segment ``title``), or, with no title
     among the segments (-1), when it is one of ``headlines``; and no longer than any headline.
@@ -250,15 +259,17 @@ def kept_segments(boiler: Sequence[bool], sizes: Sequence[int], headlines: Colle
     size in words, and which segments are headlines on a line of their own), so
     that a batch can strip articles without building their segments. The
     story's body starts at the first segment after the first kept one that has
-    ``BODY_SENTENCE`` words or more and is not a headline; the first headline
-    kept after that starts another story, which is dropped with all that follows.
+    ``BODY_SENTENCE`` words or more and is not a headline (or at the first kept one
+    when it is longer than any headline, or, with ``text_first``, reads as text: no
+    title is known and its words are not a headline's); the first headline kept
+    after that starts another story, which is dropped with all that follows.
     """
     chosen = list(compress(range(len(boiler)), map(not_, boiler)))
     seen = False
     body = -1  # the segment at which the body starts
     for n in chosen:
-        # after the first segment (the headline), or at it when it is longer than any headline (no headline)
-        if (seen or sizes[n] > MAX_HEADLINE) and sizes[n] >= BODY_SENTENCE and n not in headlines:
+        # after the first segment (the headline), or at it when it cannot be one
+        if (seen or sizes[n] > MAX_HEADLINE or text_first) and sizes[n] >= BODY_SENTENCE and n not in headlines:
             body = n
             break
         seen = True

@@ -708,6 +708,20 @@ def test_a_truncated_write_thru_is_contained_but_for_its_new_lead() -> None:
     assert len(w(FARM_LEAD)) > 0.25 * len(w(teaser))
 
 
+def test_a_teaser_without_headline_over_a_related_story_is_cut_before_it() -> None:
+    """A one-sentence teaser with no headline (its first line reads as text, and is no longer
+    than a headline can be) and a related story below it, under that story's headline: the
+    teaser's text starts at its first line, so the related story is cut off as on any page."""
+    bonds_title, bonds = STORIES["reuters-3498"]["title"], paragraphs(STORIES["reuters-3498"]["text"])
+    first = "Taft Broadcasting Co may sell its entertainment group, one of its investors said."
+    teaser = "\n\n".join([first, bonds_title, *bonds])  # (a read-more line between: boilerplate, stripped)
+    stripped = doc(teaser)
+    assert stripped.words[:3] == ("Taft", "Broadcasting", "Co")
+    assert "Korea" not in stripped.words and "Korea" in " ".join(stripped.removed)
+    with_title = doc(teaser, title="Taft May Sell Entertainment Arm")  # a title: the first line may be a subhead
+    assert with_title.words[:4] == ("Taft", "May", "Sell", "Entertainment")
+
+
 def test_a_teaser_is_no_copy_of_a_write_thru_that_took_its_lead() -> None:
     """Another story (South Korea's bonds) took the Taft story's first paragraph as its new lead:
     the Taft story's teaser shares that paragraph only, under a headline with no word in common."""
