@@ -386,10 +386,10 @@ def test_shingles() -> None:
 
 
 def test_words_misread_by_ocr_shingle_as_the_words() -> None:
-    """Letters OCR takes for one another (normalise.ocr_fold) hash alike, so a scanned copy's
+    """Letters OCR takes for one another (normalise.OCR_LETTERS) hash alike, so a scanned copy's
     misread words do not break its shingles; other words still differ."""
     clean = shingle_hashes("read the full modern article", 3)
-    assert (shingle_hashes("rcad thc fu1l rnodern articlc", 3) == clean).all()
+    assert (shingle_hashes("rcad thc fu1l modcrn articlc", 3) == clean).all()
     assert not (shingle_hashes("read the fall modern article", 3) == clean).all()
 
 
