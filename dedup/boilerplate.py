@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 from bisect import bisect_left
 from collections import Counter
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from itertools import compress
@@ -207,9 +207,8 @@ def strip(prepared: Prepared, stats: BoilerplateRule | None, config: Config) -> 
     segments = prepared.segments
     boiler = [stats is not None and stats.is_boilerplate(prepared.group, s.key, config) for s in segments]
     headlines = {n for n, s in enumerate(segments) if is_headline(s)}
-    title, choice = choose_title(prepared.headline, prepared.alternatives, boiler)
-    first = _first_kept(boiler) if title < 0 else -1
-    text_first = first >= 0 and not looks_like_headline(segments[first].words)
+    title, choice, text_first = _opening(boiler, prepared.headline, prepared.alternatives,
+                                         lambda n: segments[n].words)
     kept, head = kept_segments(boiler, [len(s.words) for s in segments], headlines, config, title, text_first)
     keep = set(kept)
     words = tuple(w for n in kept for w in segments[n].words)
@@ -218,21 +217,22 @@ def strip(prepared: Prepared, stats: BoilerplateRule | None, config: Config) -> 
 
 
 def strip_segments(segs: list[str], alone: list[bool], boiler: list[bool], config: Config,
-                   headline: int = -1) -> tuple[str, str, int]:
+                   headline: int = -1, others: Sequence[int] = ()) -> tuple[str, str, int, int]:
     """:func:`strip` on an article's segments given as strings (words joined by spaces),
-    whether each is a paragraph of its own and whether it is boilerplate, and which is
-    the title (-1: none): the headline kept ("" if none), the other segments kept
-    (joined by spaces) and the word count."""
+    whether each is a paragraph of its own and whether it is boilerplate, which is the
+    title (-1: none) and which other lines may be the headline (``Prepared.alternatives``):
+    the headline kept ("" if none), the other segments kept (joined by spaces), the word
+    count and which title the article has (:func:`~dedup.document.choose_title`)."""
     sizes = [seg.count(" ") + 1 for seg in segs]
     headlines = {n for n in compress(range(len(segs)), alone)
                  if 2 <= sizes[n] <= MAX_HEADLINE and looks_like_headline(segs[n].split(" "))}
-    first = _first_kept(boiler) if headline < 0 else -1
-    text_first = first >= 0 and not looks_like_headline(segs[first].split(" "))
-    kept, head = kept_segments(boiler, sizes, headlines, config, headline, text_first)
+    title, choice, text_first = _opening(boiler, headline, others, lambda n: segs[n].split(" "))
+    kept, head = kept_segments(boiler, sizes, headlines, config, title, text_first)
     if not kept:
-        return "", "", 0
+        return "", "", 0, choice
     rest = kept[1:] if head else kept  # no headline: the first segment is "" and all are the rest
-    return segs[kept[0]] if head else "", " ".join(map(segs.__getitem__, rest)), sum(map(sizes.__getitem__, kept))
+    return (segs[kept[0]] if head else "", " ".join(map(segs.__getitem__, rest)), sum(map(sizes.__getitem__, kept)),
+            choice)
 
 
 def batch_keys(gids: Sequence[int], segments: Sequence[str], sizes: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
@@ -243,9 +243,17 @@ def batch_keys(gids: Sequence[int], segments: Sequence[str], sizes: Sequence[int
     return owners, combined_keys(np.asarray(gids, dtype=np.int64)[owners], segment_keys(segments))
 
 
-def _first_kept(boiler: Sequence[bool]) -> int:
-    """The first segment that is not boilerplate, or -1."""
-    return next((n for n, b in enumerate(boiler) if not b), -1)
+def _opening(boiler: Sequence[bool], headline: int, others: Sequence[int],
+             words_at: Callable[[int], Sequence[str]]) -> tuple[int, int, bool]:
+    """How an article opens, once boilerplate is known: its title segment and which title it
+    is (:func:`~dedup.document.choose_title`), and, with no title, whether the first segment
+    kept reads as text (its words, ``words_at(n)``, are not a headline's): ``kept_segments``'s
+    ``title`` and ``text_first``."""
+    title, choice = choose_title(headline, others, boiler)
+    if title >= 0:
+        return title, choice, False
+    first = next((n for n, b in enumerate(boiler) if not b), -1)
+    return title, choice, first >= 0 and not looks_like_headline(words_at(first))
 
 
 def kept_segments(boiler: Sequence[bool], sizes: Sequence[int], headlines: Collection[int],

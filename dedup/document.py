@@ -101,9 +101,9 @@ def segment_texts(article: Article) -> tuple[list[tuple[str, bool]], int, list[t
     if not article.title:
         return segs, -1, []
     stripped = strip_site_name(article.title, article.source, article.url)
-    title = " ".join(words(clean_for_matching(stripped)))
+    title = _as_segment(stripped)
     if stripped != article.title:  # the page's own headline line may carry the site's name too
-        _drop_site_name(segs, " ".join(words(clean_for_matching(article.title))).lower(), title)
+        _drop_site_name(segs, _as_segment(article.title).lower(), title)
     if not title:
         return segs, -1, []
     if segs and segs[0][0] == title and title.split(" ", 1)[0].lower() not in _PREFIXES:
@@ -113,6 +113,11 @@ def segment_texts(article: Article) -> tuple[list[tuple[str, bool]], int, list[t
         return segs, 0, _other_titles(segs, article.text, 0, article.title)
     at = _title_at(segs, title)
     return segs, at, _other_titles(segs, article.text, at, article.title)
+
+
+def _as_segment(line: str) -> str:
+    """A line as a segment of :func:`segment_lines` is written: its words joined by spaces."""
+    return " ".join(words(clean_for_matching(line)))
 
 
 def _other_titles(segs: list[tuple[str, bool]], text: str, title: int, title_text: str) -> list[tuple[int, str]]:
@@ -125,7 +130,7 @@ def _other_titles(segs: list[tuple[str, bool]], text: str, title: int, title_tex
         return []  # most pages: no other line above the text than the title
     found: dict[int, str] = {}
     for line in lines:
-        seg = " ".join(words(clean_for_matching(line)))
+        seg = _as_segment(line)
         if not looks_like_headline(seg.split(" ")):
             continue
         k = next((k for k, (text, _) in enumerate(segs[:TOP]) if text == seg), -1)

@@ -79,7 +79,7 @@ def span_hashes(data: np.ndarray, starts: np.ndarray, ends: np.ndarray, p: int =
     return hashes
 
 
-_FOLD = bytes.maketrans(*(letters.encode("ascii") for letters in OCR_LETTERS))  # normalise.ocr_fold, on bytes
+_FOLD = bytes.maketrans(*(letters.encode("ascii") for letters in OCR_LETTERS))  # normalise.OCR_LETTERS, on bytes
 
 
 def _folded(text: str) -> np.ndarray:

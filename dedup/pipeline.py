@@ -54,7 +54,7 @@ from .candidates import (
 from .canonical import Candidate, choose
 from .cluster import ALIASING, CANDIDATES, LINKING, Verdicts, cluster, component_labels
 from .config import Config
-from .document import TOP, Doc, choose_title, segment_texts
+from .document import TOP, Doc, segment_texts
 from .fingerprint import permutations, signature_batch
 from .reading import Problem, Unit, load_unit
 from .spool import RowReader, RowSpool, Spool, SpoolReader, encode_all
@@ -220,7 +220,8 @@ _OTHER = "\x03"  # or another line that may be its headline (document.choose_tit
 
 def _pass_fingerprint(task: tuple[int, int]) -> tuple[np.ndarray, _Encoded, list[int], list[int], list[bytes],
                                                       bytes, list[int]]:
-    """Strip boilerplate and fingerprint articles ``lo..hi-1``: band keys, cleaned texts, word counts,
+    """Strip boilerplate and fingerprint articles ``lo..hi-1``: band keys, cleaned texts (words
+    joined by spaces), word counts,
     headline lengths, a digest of each cleaned text's words (equal words, equal digests,
     whether or not a headline was found), the screening sketches
     (:func:`~dedup.candidates.sketches`) of their whole-text signatures and which title
@@ -249,21 +250,22 @@ def _pass_fingerprint(task: tuple[int, int]) -> tuple[np.ndarray, _Encoded, list
     if len(keys) != segments:  # the two spools out of step: a bug, not bad input
         raise RuntimeError(f"articles {lo}-{hi - 1}: {len(keys)} segment keys spooled for {segments} segments")
     boiler = rule.flags(keys).tolist()
-    texts, lowers, lengths, heads, digests, choices = [], [], [], [], [], []
+    texts, lowers, lengths, heads, choices = [], [], [], [], []
     at = 0
     for segs, alone, headline, others in articles:
-        flags = boiler[at:at + len(segs)]
-        headline, choice = choose_title(headline, others, flags)
-        first, rest, length = strip_segments(segs, alone, flags, config, headline)
+        first, rest, length, choice = strip_segments(segs, alone, boiler[at:at + len(segs)], config, headline, others)
         choices.append(choice)
         at += len(segs)
-        texts.append(first + "\n" + rest)
         flat = first + " " + rest if first and rest else first or rest
-        digests.append(hashlib.blake2b(flat.encode("utf-8"), digest_size=8).digest())
+        texts.append(flat)
         lowers.append(flat.lower())
         lengths.append(length)
         heads.append(first.count(" ") + 1 if first else 0)
     blob, sizes_ = encode_all(texts)
+    digests, at = [], 0
+    for size in sizes_.tolist():
+        digests.append(hashlib.blake2b(blob[at:at + size], digest_size=8).digest())
+        at += size
     if not texts:
         return np.zeros((0, 0), dtype=np.uint32), (blob, sizes_), lengths, heads, digests, b"", choices
     fulls, leads = signature_batch(lowers, config.shingle_size, config.lead_tokens, config.num_perm, config.seed)
@@ -282,9 +284,9 @@ def _pass_verify(task: tuple[np.ndarray, int, bool]) -> list[tuple[bool, float] 
     reader: SpoolReader = _STATE["docs"]
     times: np.ndarray = _STATE["times"]
     heads: list[int] = _STATE["heads"][np.concatenate([i, j])].tolist()  # of the texts (_text_headlines)
-    cache: dict[int, tuple[list[str], list[str], int]] = {}  # insertion-ordered: the oldest go first
+    cache: dict[int, tuple[list[str], list[str]]] = {}  # insertion-ordered: the oldest go first
 
-    def doc(i: int) -> tuple[list[str], list[str], int]:
+    def doc(i: int) -> tuple[list[str], list[str]]:
         found = cache.get(i)
         if found is None:
             if len(cache) >= 512:  # ~30 MB of word lists
@@ -299,7 +301,7 @@ def _pass_verify(task: tuple[np.ndarray, int, bool]) -> list[tuple[bool, float] 
         if drop:
             out.append(None)
             continue
-        (a, la, _), (b, lb, _) = doc(x), doc(y)
+        (a, la), (b, lb) = doc(x), doc(y)
         if windowed:
             v = verify_words(a, b, _time_at(times, x), _time_at(times, y), config, head_a, head_b, la, lb)
         else:
@@ -332,20 +334,16 @@ def _screened(i: np.ndarray, j: np.ndarray) -> np.ndarray:
     return dropped
 
 
-def _doc_words(text: str) -> tuple[list[str], list[str], int]:
-    """A spooled doc (its first segment, a newline, the other segments): its words, the
-    same lower-cased, and the length of its headline (the first segment).
+def _doc_words(text: str) -> tuple[list[str], list[str]]:
+    """A spooled doc (its words joined by spaces; the headline's length is kept apart,
+    :func:`_text_headlines`): its words, and the same lower-cased.
 
-    >>> _doc_words("Oil Rises\\nPrices rose")
-    (['Oil', 'Rises', 'Prices', 'rose'], ['oil', 'rises', 'prices', 'rose'], 2)
-    >>> _doc_words("\\nPrices rose"), _doc_words("Oil\\n")
-    ((['Prices', 'rose'], ['prices', 'rose'], 0), (['Oil'], ['oil'], 1))
+    >>> _doc_words("Oil Rises Prices rose"), _doc_words("")
+    ((['Oil', 'Rises', 'Prices', 'rose'], ['oil', 'rises', 'prices', 'rose']), ([], []))
     """
-    head, _, rest = text.partition("\n")
-    flat = text.replace("\n", " ") if head and rest else head or rest  # segments hold no newline
-    if not flat:
-        return [], [], 0
-    return flat.split(" "), flat.lower().split(" "), head.count(" ") + 1 if head else 0
+    if not text:
+        return [], []
+    return text.split(" "), text.lower().split(" ")
 
 
 def _time_at(times: np.ndarray, i: int) -> dt.datetime | None:

@@ -285,8 +285,6 @@ def _same_name(x: str, y: str) -> bool:
             or (min(len(x), len(y)) >= 4 and ocr_fold(x) == ocr_fold(y)))
 
 
-
-
 def _names_differ(xa: Sequence[str], xb: Sequence[str], *, caps: bool = True) -> bool:
     """Each side names someone the other side does not (allowing spelling variants)."""
     names_a = _names(xa, caps=caps)

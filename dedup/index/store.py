@@ -30,7 +30,8 @@ from ..errors import IndexFormatError
 from ..fingerprint import HASH_SCHEME
 
 FORMAT_VERSION = 3  # 2: shingle hashes and segment keys from the bytes of the text (fingerprint.span_hashes);
-# 3: segment keys of text with the letters OCR confuses folded together (normalise.ocr_fold)
+# 3: segment keys and shingle hashes of text with the letters OCR confuses folded together
+# (fingerprint._folded)
 """Version of the stored layout; bumped whenever an older dedup could misread it."""
 
 BAND_HASH = "datasketch-byteswap"
