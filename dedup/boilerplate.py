@@ -270,7 +270,9 @@ def kept_segments(boiler: Sequence[bool], sizes: Sequence[int], headlines: Colle
     ``BODY_SENTENCE`` words or more and is not a headline (or at the first kept one
     when it is longer than any headline, or, with ``text_first``, reads as text: no
     title is known and its words are not a headline's); the first headline kept
-    after that starts another story, which is dropped with all that follows.
+    after that starts another story, which is dropped with all that follows. When
+    fewer than ``min_tokens`` words would be kept, the first kept segment is read as a
+    headline after all (with ``text_first``), and failing that the whole text is kept.
     """
     chosen = list(compress(range(len(boiler)), map(not_, boiler)))
     seen = False
@@ -287,6 +289,8 @@ def kept_segments(boiler: Sequence[bool], sizes: Sequence[int], headlines: Colle
         if after:  # another story's headline below this one's body: a "related" block
             kept = chosen[:bisect_left(chosen, min(after))]  # the first sized segment (head) is before body
     if sum(map(sizes.__getitem__, kept)) < config.min_tokens:
+        if text_first:  # the first line was a headline in sentence case, not text: read it as one
+            return kept_segments(boiler, sizes, headlines, config, title)
         kept = list(range(len(boiler)))
     first = kept[0] if kept else -1
     headed = first >= 0 and (first == title or (title < 0 and first in headlines)) and sizes[first] <= MAX_HEADLINE
