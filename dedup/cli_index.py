@@ -41,6 +41,8 @@ def _n(count: int, one: str, many: str | None = None) -> str:
 
 
 def _describe(m: Match) -> str:
+    if m.present:
+        return f"{m.id}: already in the index (cluster {m.cluster}, canonical {m.canonical_id})"
     if m.cluster is None:
         return f"{m.id}: new story"
     if not m.joined:

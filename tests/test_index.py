@@ -371,7 +371,8 @@ def test_adding_an_id_again_changes_nothing(location: str) -> None:
     with Index.open(location) as index:
         first = index.add(original)
         again = index.add(dict(original, text=_story(1)["text"]))
-        assert again == replace(first, added=False)
+        assert again == replace(first, added=False, present=True)
+        assert index.query(original) == again
         assert len(index) == 1
 
 

@@ -80,14 +80,14 @@ def test_query_does_not_add(tmp_path: Path, first: Path, later: Path) -> None:
     assert result.exit_code == 0
     assert result.stdout == (
         "coast-2110: copy of wire-2110 (cluster 1, similarity 1.00, canonical wire-2110)\n"
-        "wire-2110: new story (cluster 1)\n"
-        "paris-2110: copy of wire-2110 (cluster 1, similarity 1.00, canonical wire-2110)\n"
-        "wire-16005: new story (cluster 2)\n")
+        "wire-2110: already in the index (cluster 1, canonical wire-2110)\n"
+        "paris-2110: already in the index (cluster 1, canonical wire-2110)\n"
+        "wire-16005: already in the index (cluster 2, canonical wire-16005)\n")
     assert invoke("index", "stats", db, "--json").stdout.count('"articles": 3') == 1
     jsonl = invoke("index", "query", db, str(later), "--format", "jsonl")
     assert json.loads(jsonl.stdout) == {"id": "coast-2110", "cluster": 1, "canonical_id": "wire-2110",
                                         "is_canonical": False, "similarity": 1.0, "matched": "wire-2110",
-                                        "joined": True, "added": False}
+                                        "joined": True, "added": False, "present": False}
 
 
 def test_stats(tmp_path: Path, first: Path) -> None:

@@ -59,7 +59,8 @@ class Match:
     indexed first takes over. ``cluster`` is ``None`` only from ``query`` for
     an article that would start a new cluster. ``added`` is False for
     ``query`` and for an id the index already held (``add`` then changes
-    nothing and reports where that article is).
+    nothing and reports where that article is). ``present`` is True for an id
+    the index already held: the match is the stored article's, not this one's.
     """
 
     id: str
@@ -70,6 +71,7 @@ class Match:
     matched: str | None
     joined: bool
     added: bool
+    present: bool = False
 
     @property
     def is_duplicate(self) -> bool:
@@ -79,7 +81,7 @@ class Match:
     def to_dict(self) -> dict[str, Any]:
         return {"id": self.id, "cluster": self.cluster, "canonical_id": self.canonical_id,
                 "is_canonical": self.is_canonical, "similarity": self.similarity, "matched": self.matched,
-                "joined": self.joined, "added": self.added}
+                "joined": self.joined, "added": self.added, "present": self.present}
 
 
 @dataclass(frozen=True)
@@ -242,7 +244,7 @@ class Index:
     def _existing(self, r: Reader, rec: Record) -> Match:
         canonical = r.canonical(rec.cluster) or rec.id
         return Match(rec.id, rec.cluster, canonical, canonical == rec.id, rec.similarity, rec.matched,
-                     rec.matched is not None, False)
+                     rec.matched is not None, False, present=True)
 
     def _fingerprint(self, r: Reader, art: Article, prepared: Any, keys: tuple[int, ...]) -> _Fingerprinted:
         """Strip boilerplate with the counts so far (this article included) and fingerprint."""
