@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import InputError
@@ -17,7 +17,8 @@ class Article:
     ``text`` is the article's plain text as read (for HTML pages, the main
     content found by the extractor). ``group`` is the set of articles whose
     repeated lines count as one site's chrome: the ``source`` when known, else
-    the URL's host, else the first folder of the path.
+    the URL's host, else the first folder of the path. ``where`` is where it was
+    read from (a file, or a JSON Lines file and line), for messages; not compared.
     """
 
     id: str
@@ -28,6 +29,7 @@ class Article:
     published: str | None = None
     group: str = ""
     order: int = 0
+    where: str = field(default="", compare=False, repr=False)
 
     def __post_init__(self) -> None:
         # Lone surrogates (undecodable bytes kept by surrogateescape, "\\udce9" escapes in JSON)
@@ -43,7 +45,7 @@ class Article:
         return parse_time(self.published)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any], order: int = 0) -> Article:
+    def from_dict(cls, data: dict[str, Any], order: int = 0, where: str = "") -> Article:
         """Build an article from a record with ``id`` and ``text`` (or ``html``)."""
         from .extraction import extract_html
 
@@ -63,14 +65,45 @@ class Article:
         return cls(
             id=str(data["id"]), text=str(text), title=_opt(title), source=_opt(source),
             url=_opt(url), published=_opt(published), group=default_group(source, url, str(data["id"])),
-            order=order,
+            order=order, where=where,
         )
 
 
+_STRING_FIELDS = ("text", "html", "title", "source", "url", "published")
+
+
 def check_text_types(data: dict[str, Any]) -> None:
-    """Raise :class:`InputError` if a record's ``text`` or ``html`` is there but not a string."""
-    if not isinstance(data.get("text") or "", str) or not isinstance(data.get("html") or "", str):
-        raise InputError("record's text or html is not a string")
+    """Raise :class:`InputError` if a record's id is there but neither a string nor a whole
+    number, or one of its other fields is there but not a string (a list, an object, a
+    number: written out as Python would print it, it would be no title or time at all).
+
+    >>> check_text_types({"id": 7, "text": "t", "title": None})
+    >>> check_text_types({"id": "a", "text": "t", "source": {"name": "AP"}})
+    Traceback (most recent call last):
+    dedup.errors.InputError: record's source is not a string (an object)
+    """
+    ident = data.get("id")
+    if ident is not None and (isinstance(ident, bool) or not isinstance(ident, (str, int))):
+        raise InputError(f"record's id is not a string or a whole number ({json_kind(ident)})")
+    for name in _STRING_FIELDS:
+        value = data.get(name)
+        if value is not None and not isinstance(value, str):
+            raise InputError(f"record's {name} is not a string ({json_kind(value)})")
+
+
+def misfits(data: dict[str, Any]) -> list[str]:
+    """The metadata fields of a record (title, source, url, published) that are there but not
+    strings: a reader leaves them out, with a warning, and keeps the article.
+
+    >>> misfits({"id": "a", "title": ["x"], "url": 5, "source": None})
+    ['title', 'url']
+    """
+    return [name for name in _STRING_FIELDS[2:] if data.get(name) is not None and not isinstance(data[name], str)]
+
+
+def json_kind(value: Any) -> str:
+    kinds = {bool: "true or false", dict: "an object", list: "a list", int: "a number", float: "a number"}
+    return kinds.get(type(value), type(value).__name__)
 
 
 _SURROGATE = re.compile("[\ud800-\udfff]")

@@ -157,7 +157,7 @@ class Result:
 
 # ---------------------------------------------------------------- worker functions (pure)
 
-_Record = tuple[str, str | None, float]  # id, source, publication time (NaN: unknown)
+_Record = tuple[str, str | None, float, str]  # id, source, publication time (NaN: unknown), where read from
 _Encoded = tuple[bytes, np.ndarray]  # texts for a spool (spool.encode_all)
 
 
@@ -178,7 +178,7 @@ def _pass_read(task: Unit | list[Article]) -> tuple[list[_Record], list[int], _E
     segments: list[str] = []
     for art in articles:
         segs, headline, others = segment_texts(art)
-        items.append((art.id, art.source, _timestamp(art.published)))
+        items.append((art.id, art.source, _timestamp(art.published), art.where))
         meta: list[Any] = [art.title, art.url, art.published]
         groups.append(art.group)
         lines = [_ALONE + text if alone else text for text, alone in segs]
@@ -576,7 +576,9 @@ def run(tasks: Iterable[Unit | list[Article]], config: Config, *, jobs: int = 1,
                 keep = []
                 for k, record in enumerate(records):
                     if record[0] in seen:
-                        report(Problem(record[0], "duplicate id, later copy skipped"))
+                        where = record[3] if record[3] and record[3] != record[0] else None
+                        report(Problem(where or record[0], f"duplicate id {record[0]!r}, later copy skipped"
+                                       if where else "duplicate id, later copy skipped"))
                         continue
                     seen.add(record[0])
                     keep.append(k)
@@ -585,7 +587,7 @@ def run(tasks: Iterable[Unit | list[Article]], config: Config, *, jobs: int = 1,
                     gids = [gids[k] for k in keep]
                     metas, texts, seg_keys = _select(metas, keep), _select(texts, keep), _select(seg_keys, keep)
                     keys = keys[np.isin(owners, keep)]
-                for ident, source, when in records:
+                for ident, source, when, _ in records:
                     ids.append(ident)
                     sources.append(None if source is None else shared.setdefault(source, source))
                     published.append(when)

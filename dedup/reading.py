@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import IO, Any
 
-from .article import Article, check_text_types, default_group
+from .article import Article, check_text_types, default_group, json_kind, misfits
 from .document import title_lines
 from .errors import InputError
 from .extraction import extract_html
@@ -67,8 +67,14 @@ def discover(paths: Iterable[str | os.PathLike[str]], on_problem: ProblemHandler
     A folder is walked recursively (hidden entries, files of unknown kinds and
     README/LICENSE-like files are left out); a file is read whatever its name; ``-`` stands for JSON
     Lines on standard input and is yielded as the string ``"-"``.
+    A file's id is its path relative to the folder given; when another path given earlier
+    had a file of that id (``day1/a.txt``, ``day2/a.txt``), it is the path as given, with a warning.
     Raises :class:`InputError` for a path that does not exist.
     """
+    if isinstance(paths, (str, os.PathLike)):  # one path, not the characters of one
+        paths = [paths]
+    paths = list(paths)
+    ids: dict[str, str] | None = {} if len(paths) > 1 else None  # one path: its files' ids differ
     for raw in paths:
         if str(raw) == "-":
             yield "-"
@@ -79,10 +85,25 @@ def discover(paths: Iterable[str | os.PathLike[str]], on_problem: ProblemHandler
         if path.is_dir():
             root = str(path)
             for rel, kind in _walk(root, on_problem):  # plain strings: a Path per file cost more than its listing
-                yield Source(os.path.join(root, rel), _text_id(rel), kind)
+                yield _source(os.path.join(root, rel), _text_id(rel), kind, ids, on_problem)
         else:
-            yield Source(str(path), _text_id(path.as_posix() if not path.is_absolute() else path.name),
-                         _kind_of(path.name))
+            yield _source(str(path), _text_id(path.as_posix() if not path.is_absolute() else path.name),
+                          _kind_of(path.name), ids, on_problem)
+
+
+def _source(path: str, ident: str, kind: str | None, ids: dict[str, str] | None,
+            on_problem: ProblemHandler) -> Source:
+    """A file to read, with an id no other file of an earlier path given has (``ids``: their
+    paths by id). The same file given twice keeps its id (and is skipped as a duplicate)."""
+    if ids is not None:
+        first = ids.setdefault(ident, path)
+        if first != path and os.path.realpath(first) != os.path.realpath(path):
+            other = _text_id(Path(path).as_posix())
+            on_problem(Problem(other, f"a file of an earlier path given has the id {ident!r}: this one is "
+                                      f"{other!r}", skipped=False))
+            ident = other
+            ids.setdefault(ident, path)
+    return Source(path, ident, kind)
 
 
 def _is_special(entry: os.DirEntry[str]) -> bool:
@@ -459,6 +480,11 @@ def _record(rec: Any, fallback_id: str, on_problem: ProblemHandler) -> Article |
         return None
     if rec.get("id") in (None, ""):
         rec = {**rec, "id": fallback_id}
+    dropped = misfits(rec)
+    if dropped:
+        on_problem(Problem(fallback_id, "left out, not a string: " + ", ".join(
+            f"{name} ({json_kind(rec[name])})" for name in dropped), skipped=False))
+        rec = {k: v for k, v in rec.items() if k not in dropped}
     try:
         check_text_types(rec)
     except InputError as exc:
@@ -468,10 +494,13 @@ def _record(rec: Any, fallback_id: str, on_problem: ProblemHandler) -> Article |
         on_problem(Problem(fallback_id, "record has no text or html"))
         return None
     try:
-        art = Article.from_dict(rec)
+        art = Article.from_dict(rec, where=fallback_id)
     except InputError as exc:
         on_problem(Problem(fallback_id, str(exc)))
         return None
+    if art.published and art.published_at is None:
+        on_problem(Problem(fallback_id, f"published {art.published!r} is not an ISO 8601 time: the article counts "
+                                        "as undated", skipped=False))
     if not art.title and rec.get("text"):
         art = replace(art, title=guess_title(art.text))
     return art

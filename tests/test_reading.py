@@ -56,7 +56,7 @@ BAD_INPUTS: dict[str, tuple[str, bytes, str, str, bool, list[str]]] = {
     "record with blank text": ("feed.jsonl", _jsonl({"id": "rec-0", "text": "  "}, REC), "feed.jsonl:1",
                                r"^record has no text or html$", True, ["rec-1"]),
     "text not a string": ("feed.jsonl", _jsonl(REC, {"id": "rec-2", "text": ["a", "list"]}), "feed.jsonl:2",
-                          r"^record's text or html is not a string$", True, ["rec-1"]),
+                          r"^record's text is not a string \(a list\)$", True, ["rec-1"]),
     "line not an object": ("feed.jsonl", _jsonl(REC, [1, 2]), "feed.jsonl:2", r"^record is not a JSON object$",
                            True, ["rec-1"]),
     "invalid UTF-8 line": ("feed.jsonl", _jsonl(REC) + b'{"id": "rec-2", "text": "caf\xe9 au lait prices"}\n',
@@ -449,12 +449,47 @@ def test_duplicate_id_is_warned_once_counted_and_the_first_copy_kept(tmp_path: P
     assert titles == {"x1": "First feed", "x2": "Second feed, other id"}
 
 
-@pytest.mark.xfail(strict=True, reason="the duplicate-id warning names the id only, not the file and line of the "
-                                        "copy that was skipped")
 def test_duplicate_id_warning_names_the_file_and_line(tmp_path: Path) -> None:
     _duplicate_feeds(tmp_path)
     result = CliRunner().invoke(cli, ["scan", str(tmp_path)], catch_exceptions=False)
-    assert "b.jsonl:1" in result.stderr
+    assert "Warning: b.jsonl:1: duplicate id 'x1', later copy skipped" in result.stderr
+
+
+def test_files_of_two_folders_with_one_relative_path_are_both_read(tmp_path: Path) -> None:
+    """``day1/a.txt`` and ``day2/a.txt`` are two articles: the second gets its path as given for an id."""
+    for day, text in (("day1", GOOD), ("day2", REC["text"])):
+        (tmp_path / day).mkdir()
+        (tmp_path / day / "a.txt").write_text(text, encoding="utf-8")
+    articles, problems = read(tmp_path / "day1", tmp_path / "day2")
+    second = (tmp_path / "day2" / "a.txt").as_posix()
+    assert [(a.id, a.text) for a in articles] == [("a.txt", GOOD), (second, REC["text"])]
+    assert [(p.where, p.skipped) for p in problems] == [(second, False)]
+    assert "'a.txt'" in problems[0].reason
+    articles, problems = read(tmp_path / "day1", tmp_path / "day1")  # the same file twice: one id (a duplicate)
+    assert ([a.id for a in articles], problems) == (["a.txt", "a.txt"], [])
+
+
+def test_record_fields_that_are_not_strings(tmp_path: Path) -> None:
+    """An id that is a list, or metadata given as lists, objects or numbers, is not written out
+    as Python prints it: the record (bad id) or the field (bad metadata) is left out, with a warning."""
+    (tmp_path / "feed.jsonl").write_bytes(_jsonl(
+        {**REC, "id": ["a", "b"]},
+        {**REC, "id": 7, "title": ["x"], "source": {"name": "AP"}, "url": 5},
+        {**REC, "id": "bad-time", "published": "2025-13-45"},
+    ))
+    articles, problems = read(tmp_path)
+    assert [(a.id, a.title, a.source, a.url) for a in articles][:1] == [("7", None, None, None)]
+    assert [(p.where, p.skipped) for p in problems] == [("feed.jsonl:1", True), ("feed.jsonl:2", False),
+                                                        ("feed.jsonl:3", False)]
+    assert "id is not a string or a whole number (a list)" in problems[0].reason
+    assert problems[1].reason == "left out, not a string: title (a list), source (an object), url (a number)"
+    assert "'2025-13-45' is not an ISO 8601 time" in problems[2].reason
+    assert articles[1].published == "2025-13-45" and articles[1].published_at is None
+
+
+def test_one_path_given_as_a_string_is_one_path(tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_text(GOOD, encoding="utf-8")
+    assert [a.id for a in read_articles(str(tmp_path / "a.txt"), lambda p: None)] == [(tmp_path / "a.txt").name]
 
 
 def test_a_text_page_without_a_headline_gets_no_dateline_for_a_title(tmp_path: Path) -> None:

@@ -1138,7 +1138,7 @@ def test_find_duplicates_reports_what_is_not_an_article_and_goes_on() -> None:
         ("#2", "not an article: an Article or a dict was expected, got str"),
         ("#3", "record has no id"),
         ("c", "record 'c' has no text"),
-        ("d", "record's text or html is not a string"),
+        ("d", "record's text is not a string (a list)"),
     ]
 
 
