@@ -9,6 +9,7 @@ a Spark job, and rebuilt with :meth:`Config.from_dict`.
 from __future__ import annotations
 
 import dataclasses
+import numbers
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -124,6 +125,21 @@ class Config:
             if not ok:
                 raise ConfigError(msg)
 
+        for f in dataclasses.fields(self):  # the types first: "128" or [1] would fail below with a TypeError
+            value = getattr(self, f.name)
+            if f.name == "prefer_sources":
+                if isinstance(value, str):  # one source, not one per letter
+                    value = (value,)
+                    object.__setattr__(self, f.name, value)
+                check(isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value),
+                      f"prefer_sources must be a list of source names, got {value!r}")
+            elif f.name not in ("window_seconds", "canonical"):  # (checked below)
+                whole = isinstance(f.default, int)
+                ok = isinstance(value, numbers.Integral if whole else numbers.Real) and not isinstance(value, bool)
+                check(ok, f"{f.name} must be {'a whole number' if whole else 'a number'}, got {value!r}")
+        check(self.window_seconds is None or (isinstance(self.window_seconds, numbers.Real)
+                                              and not isinstance(self.window_seconds, bool)),
+              f"window_seconds must be a number of seconds or None, got {self.window_seconds!r}")
         check(self.shingle_size >= 1, "shingle_size must be at least 1")
         check(self.num_perm >= 16, "num_perm must be at least 16")
         check(self.lead_tokens >= self.shingle_size, "lead_tokens must be at least shingle_size")
@@ -137,7 +153,7 @@ class Config:
         check(self.conflict_every >= 1, "conflict_every must be at least 1")
         check(self.boilerplate_min_docs >= 2, "boilerplate_min_docs must be at least 2")
         check(self.window_seconds is None or self.window_seconds > 0, "window_seconds must be positive")
-        check(self.canonical in ("earliest", "longest", "first"),
+        check(isinstance(self.canonical, str) and self.canonical in ("earliest", "longest", "first"),
               f"canonical must be earliest, longest or first, got {self.canonical!r}")
         if not isinstance(self.prefer_sources, tuple):
             object.__setattr__(self, "prefer_sources", tuple(self.prefer_sources))
@@ -160,6 +176,4 @@ class Config:
         if unknown:
             raise ConfigError(f"unknown config keys: {', '.join(sorted(unknown))}")
         values = dict(data)
-        if "prefer_sources" in values:
-            values["prefer_sources"] = tuple(values["prefer_sources"])
         return cls(**values)

@@ -30,7 +30,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dedup import Config, Index, IndexFormatError, IndexStoreError, InputError, find_duplicates
+from dedup import Config, ConfigError, Index, IndexFormatError, IndexStoreError, InputError, find_duplicates
 from dedup.fingerprint import signatures, to_minhash
 from dedup.index.store import FORMAT_VERSION
 
@@ -501,6 +501,10 @@ def test_prune_drops_articles_outside_the_window(location: str) -> None:
         assert index.prune(older_than=dt.datetime(2025, 5, 1, 8, 0, tzinfo=dt.UTC)) > 0
         assert "undated" not in index
         check_consistent(index)
+        size = len(index)
+        with pytest.raises(ConfigError, match="older_than must be an age of 0 or more"):
+            index.prune(older_than=dt.timedelta(days=-1))  # would remove what was just added
+        assert len(index) == size
 
 
 def test_stats(location: str) -> None:

@@ -1261,3 +1261,29 @@ def test_a_teaser_page_without_a_headline_loses_the_related_stories_below_it() -
     assert doc(page).words == doc(lead).words
     assert together({"id": "teaser", "text": page, "source": "Harbor Post"},
                     {"id": "story", "text": story("reuters-4441"), "source": "Reuters"})
+
+
+# ---------------------------------------------------------------- settings
+
+@pytest.mark.parametrize(("changes", "message"), [
+    ({"num_perm": "128"}, "num_perm must be a whole number, got '128'"),
+    ({"lsh_threshold": "0.3"}, "lsh_threshold must be a number"),
+    ({"min_tokens": True}, "min_tokens must be a whole number"),
+    ({"prefer_sources": [1]}, "prefer_sources must be a list of source names"),
+    ({"window_seconds": "3h"}, "window_seconds must be a number of seconds or None"),
+    ({"canonical": ["first"]}, "canonical must be earliest, longest or first"),
+    ({"lsh_threshold": 1.5}, r"lsh_threshold must be in \(0, 1\]"),
+])
+def test_settings_of_the_wrong_kind_raise_a_config_error(changes: dict[str, Any], message: str) -> None:
+    from dedup import ConfigError
+
+    with pytest.raises(ConfigError, match=message):
+        Config(**changes)
+    with pytest.raises(ConfigError, match=message):
+        Config.from_dict({**Config().to_dict(), **changes})
+
+
+def test_one_preferred_source_given_as_a_string_is_one_source() -> None:
+    assert Config(prefer_sources="Reuters").prefer_sources == ("Reuters",)
+    assert Config.from_dict({"prefer_sources": ["AP", "Reuters"]}).prefer_sources == ("AP", "Reuters")
+    assert Config(num_perm=np.int64(64), lsh_threshold=np.float32(0.5)).num_perm == 64

@@ -37,7 +37,7 @@ from ..canonical import Candidate, choose
 from ..cluster import SAMPLE_MEMBERS, _summarise
 from ..config import Config
 from ..document import Doc, prepare
-from ..errors import IndexStoreError, InputError
+from ..errors import ConfigError, IndexStoreError, InputError
 from ..fingerprint import signatures
 from ..pipeline import Assignment, Cluster, Item, Progress, Result, no_progress, verify_pair
 from ..verify import Verdict
@@ -465,6 +465,8 @@ class Index:
             cutoff = when.timestamp()
         else:
             seconds = older_than.total_seconds() if isinstance(older_than, dt.timedelta) else float(older_than)
+            if not seconds >= 0:  # a negative age would remove what was added a moment ago
+                raise ConfigError(f"older_than must be an age of 0 or more, got {older_than!r}")
             cutoff = self.clock() - seconds
         with self.store.read() as r:
             ids = r.older_than(cutoff)
