@@ -10,6 +10,7 @@ with the settings it was created with.
 from __future__ import annotations
 
 import json
+import os
 from collections import Counter
 from typing import Any
 
@@ -77,6 +78,9 @@ def add_cmd(location: str, paths: tuple[str, ...], fmt: str, quiet: bool, **opti
     warn = Warner()
     hook = progress_hook(quiet)
     counts: Counter[str] = Counter()
+    missing = [p for p in paths if p != "-" and not os.path.lexists(p)]
+    if missing:  # before the index is created
+        raise click.ClickException(f"path does not exist: {missing[0]}")
     with _open(location, options, create=True) as index:
         try:
             for article in hook(read_articles(paths, warn), "indexing", None):
@@ -88,10 +92,13 @@ def add_cmd(location: str, paths: tuple[str, ...], fmt: str, quiet: bool, **opti
             stats = index.stats()
         except DedupError as exc:
             raise click.ClickException(str(exc)) from exc
+    if not counts:
+        raise click.ClickException(f"no readable articles in {', '.join(paths)}"
+                                   + (f" ({warn.skipped} inputs skipped)" if warn.skipped else ""))
     summary = (f"{_n(counts['added'], 'article')} added ({_n(counts['copies'], 'copy', 'copies')} of indexed "
                f"stories, {_n(counts['added'] - counts['copies'], 'new story', 'new stories')}), "
-               f"{counts['present']} already in the index; the index holds {_n(stats.articles, 'article')} "
-               f"in {_n(stats.clusters, 'cluster')}")
+               f"{counts['present']} already in the index, {warn.skipped} skipped; the index holds "
+               f"{_n(stats.articles, 'article')} in {_n(stats.clusters, 'cluster')}")
     if fmt == "text":
         click.echo(summary)
     elif not quiet:

@@ -54,11 +54,32 @@ def test_add_prints_a_summary(tmp_path: Path, first: Path) -> None:
     db = str(tmp_path / "index.db")
     result = invoke("index", "add", db, str(first))
     assert result.exit_code == 0
-    assert result.stdout == ("3 articles added (1 copy of indexed stories, 2 new stories), 0 already in the index; "
-                             "the index holds 3 articles in 2 clusters\n")
+    assert result.stdout == ("3 articles added (1 copy of indexed stories, 2 new stories), 0 already in the index, "
+                             "0 skipped; the index holds 3 articles in 2 clusters\n")
     again = invoke("index", "add", db, str(first))
-    assert again.stdout == ("0 articles added (0 copies of indexed stories, 0 new stories), 3 already in the index; "
-                            "the index holds 3 articles in 2 clusters\n")
+    assert again.stdout == ("0 articles added (0 copies of indexed stories, 0 new stories), 3 already in the index, "
+                            "0 skipped; the index holds 3 articles in 2 clusters\n")
+
+
+def test_add_counts_skipped_inputs_and_fails_with_nothing_readable(tmp_path: Path, first: Path) -> None:
+    db = tmp_path / "index.db"
+    mixed = tmp_path / "mixed"
+    mixed.mkdir()
+    (mixed / "first.jsonl").write_bytes(first.read_bytes())
+    (mixed / "broken.json").write_text("{not json", encoding="utf-8")
+    result = invoke("index", "add", str(db), str(mixed))
+    assert result.exit_code == 0
+    assert "Warning: broken.json: invalid JSON" in result.stderr
+    assert ", 0 already in the index, 1 skipped; " in result.stdout
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    (empty / "blank.txt").write_text("  \n", encoding="utf-8")
+    nothing = invoke("index", "add", str(db), str(empty))
+    assert nothing.exit_code == 1
+    assert "Error: no readable articles in" in nothing.stderr and "(1 inputs skipped)" in nothing.stderr
+    missing = invoke("index", "add", str(tmp_path / "new.db"), str(tmp_path / "nope"))
+    assert missing.exit_code == 1 and "Error: path does not exist" in missing.stderr
+    assert not (tmp_path / "new.db").exists()
 
 
 def test_add_jsonl_says_where_each_article_landed(tmp_path: Path, first: Path) -> None:
