@@ -111,7 +111,7 @@ def run_options(func: Callable[..., Any]) -> Callable[..., Any]:
     options = [
         click.option("--strict", is_flag=True, help="Fail (exit 1) if any input had to be skipped."),
         click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary on stderr."),
-        click.option("-j", "--jobs", type=int, default=0, show_default="all usable cores",
+        click.option("-j", "--jobs", type=click.IntRange(min=0), default=0, show_default="all usable cores",
                      help="Worker processes for reading, fingerprinting and verifying "
                           "(results do not depend on it). Usable cores: the CPU affinity, "
                           "capped by a container's CPU quota."),
@@ -199,8 +199,9 @@ def scan(paths: tuple[str, ...], fmt: str, output: str | None, strict: bool, qui
     emit(result, fmt, output)
     if not quiet and (output or fmt != "text"):
         n = result.counts()
-        click.echo(f"{n['articles']} articles read, {n['skipped']} skipped, {n['clusters']} clusters, "
-                   f"{n['duplicates']} duplicates", err=True)
+        click.echo(f"{report.counted(n['articles'], 'article')} read, {n['skipped']} skipped, "
+                   f"{report.counted(n['clusters'], 'cluster')}, {report.counted(n['duplicates'], 'duplicate')}",
+                   err=True)
 
 
 @cli.command("eval")
@@ -251,8 +252,8 @@ def eval_cmd(paths: tuple[str, ...], truth_path: str, as_json: bool, show: int, 
         click.echo(evaluate.render_text(scores, titles, show), nl=False)
         if not quiet:
             n = result.counts()
-            click.echo(f"{n['articles']} articles read, {n['skipped']} skipped, {n['clusters']} clusters "
-                       f"in {seconds:.1f} s", err=True)
+            click.echo(f"{report.counted(n['articles'], 'article')} read, {n['skipped']} skipped, "
+                       f"{report.counted(n['clusters'], 'cluster')} in {seconds:.1f} s", err=True)
 
 
 @cli.command()

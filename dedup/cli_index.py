@@ -22,6 +22,7 @@ from .cli import Warner, build_config, config_options, emit, parse_duration, pro
 from .errors import DedupError
 from .index import Index, IndexStats, Match
 from .reading import read_articles
+from .report import counted
 
 _CONFIG_OPTIONS = ("canonical", "prefer_source", "window", "containment", "lsh_threshold", "shingle_size", "num_perm")
 
@@ -35,10 +36,6 @@ def _open(location: str, options: dict[str, Any], *, create: bool) -> Index:
         return Index.open(location, config, create=create)
     except DedupError as exc:
         raise click.ClickException(str(exc)) from exc
-
-
-def _n(count: int, one: str, many: str | None = None) -> str:
-    return f"{count} {one if count == 1 else many or one + 's'}"
 
 
 def _describe(m: Match) -> str:
@@ -95,10 +92,10 @@ def add_cmd(location: str, paths: tuple[str, ...], fmt: str, quiet: bool, **opti
     if not counts:
         raise click.ClickException(f"no readable articles in {', '.join(paths)}"
                                    + (f" ({warn.skipped} inputs skipped)" if warn.skipped else ""))
-    summary = (f"{_n(counts['added'], 'article')} added ({_n(counts['copies'], 'copy', 'copies')} of indexed "
-               f"stories, {_n(counts['added'] - counts['copies'], 'new story', 'new stories')}), "
+    summary = (f"{counted(counts['added'], 'article')} added ({counted(counts['copies'], 'copy', 'copies')} of indexed "
+               f"stories, {counted(counts['added'] - counts['copies'], 'new story', 'new stories')}), "
                f"{counts['present']} already in the index, {warn.skipped} skipped; the index holds "
-               f"{_n(stats.articles, 'article')} in {_n(stats.clusters, 'cluster')}")
+               f"{counted(stats.articles, 'article')} in {counted(stats.clusters, 'cluster')}")
     if fmt == "text":
         click.echo(summary)
     elif not quiet:
@@ -114,13 +111,18 @@ def add_cmd(location: str, paths: tuple[str, ...], fmt: str, quiet: bool, **opti
 def query_cmd(location: str, paths: tuple[str, ...], fmt: str, **options: Any) -> None:
     """Say where each article in PATH... would land in INDEX, without adding it."""
     warn = Warner()
+    queried = 0
     with _open(location, options, create=False) as index:
         try:
             for article in read_articles(paths, warn):
                 m = index.query(article)
+                queried += 1
                 click.echo(json.dumps(m.to_dict(), ensure_ascii=False) if fmt == "jsonl" else _describe(m))
         except DedupError as exc:
             raise click.ClickException(str(exc)) from exc
+    if not queried:
+        raise click.ClickException(f"no readable articles in {', '.join(paths)}"
+                                   + (f" ({warn.skipped} inputs skipped)" if warn.skipped else ""))
 
 
 def _stats_text(s: IndexStats) -> str:
@@ -162,7 +164,7 @@ def prune_cmd(location: str, older_than: str) -> None:
             left = len(index)
         except DedupError as exc:
             raise click.ClickException(str(exc)) from exc
-    click.echo(f"{_n(removed, 'article')} removed, {left} left")
+    click.echo(f"{counted(removed, 'article')} removed, {left} left")
 
 
 @index_group.command("export")

@@ -13,12 +13,15 @@ import gzip
 import io
 import json
 import os
+import re
 import sys
 import zlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import IO, Any
+
+from resiliparse.parse.encoding import map_encoding_to_html5
 
 from .article import Article, check_text_types, default_group, json_kind, misfits
 from .document import title_lines
@@ -386,16 +389,23 @@ def read_file(src: Source, on_problem: ProblemHandler) -> list[Article]:
     except OSError as exc:
         on_problem(Problem(where, f"cannot read file ({exc.strerror or exc})"))
         return []
-    if b"\x00" in raw[:8192]:
+    kind = src.kind or "text"
+    if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):  # UTF-16 with its byte order mark (NUL bytes are no sign of binary)
+        text = raw.decode("utf-16", errors="replace")
+    elif b"\x00" in raw[:8192]:
         on_problem(Problem(where, "binary file, not text"))
         return []
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        text = raw.decode("utf-8", errors="replace")
-        on_problem(Problem(where, f"invalid UTF-8 at byte {exc.start}, decoded with replacement characters",
-                           skipped=False))
-    kind = src.kind or "text"
+    else:
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            declared = _declared_charset(raw) if kind == "html" else None
+            if declared:  # a page in the encoding it says it is in (<meta charset="iso-8859-1">)
+                text = raw.decode(declared, errors="replace")
+            else:
+                text = raw.decode("utf-8", errors="replace")
+                on_problem(Problem(where, f"invalid UTF-8 at byte {exc.start}, decoded with replacement characters",
+                                   skipped=False))
     if kind == "jsonl":
         return list(read_jsonl_lines(io.StringIO(text), where, on_problem))
     if kind == "json":
@@ -404,6 +414,23 @@ def read_file(src: Source, on_problem: ProblemHandler) -> list[Article]:
         body, meta = extract_html(text)
         return _single(src, body, meta, on_problem)
     return _single(src, text, {"title": guess_title(text) or ""}, on_problem)
+
+
+_META_CHARSET = re.compile(rb"""<meta[^>]*?charset\s*=\s*["']?\s*([A-Za-z0-9_:.-]+)""", re.IGNORECASE)
+
+
+def _declared_charset(raw: bytes) -> str | None:
+    """The encoding a page declares in a ``<meta>`` tag of its first 1,024 bytes (as HTML5
+    reads the label: "iso-8859-1" is Windows-1252), or None when it declares none, or UTF-8.
+
+    >>> _declared_charset(b'<html><head><meta charset="ISO-8859-1">'), _declared_charset(b'<p>caf\\xe9')
+    ('cp1252', None)
+    """
+    found = _META_CHARSET.search(raw[:1024])
+    if found is None:
+        return None
+    name = map_encoding_to_html5(found.group(1).decode("ascii"))
+    return None if name in (None, "utf-8") else name
 
 
 def _read_bytes(path: str) -> bytes:

@@ -82,9 +82,19 @@ def to_text(result: Result, *, singletons: bool = False) -> str:
         lines.append("")
     n = result.counts()
     singles = sum(1 for c in result.clusters if c.size == 1)
-    lines.append(f"{n['articles']} articles read, {n['skipped']} skipped, {n['clusters']} clusters "
-                 f"({n['multi_member_clusters']} with copies, {singles} single), {n['duplicates']} duplicates")
+    lines.append(f"{counted(n['articles'], 'article')} read, {n['skipped']} skipped, "
+                 f"{counted(n['clusters'], 'cluster')} ({n['multi_member_clusters']} with copies, {singles} single), "
+                 f"{counted(n['duplicates'], 'duplicate')}")
     return "\n".join(lines) + "\n"
+
+
+def counted(count: int, one: str, many: str | None = None) -> str:
+    """``count`` and the noun, in the singular for one.
+
+    >>> counted(1, "article"), counted(0, "copy", "copies")
+    ('1 article', '0 copies')
+    """
+    return f"{count} {one if count == 1 else many or one + 's'}"
 
 
 def write(result: Result, fmt: str, out: IO[str]) -> None:

@@ -74,9 +74,10 @@ def test_add_counts_skipped_inputs_and_fails_with_nothing_readable(tmp_path: Pat
     empty = tmp_path / "empty"
     empty.mkdir()
     (empty / "blank.txt").write_text("  \n", encoding="utf-8")
-    nothing = invoke("index", "add", str(db), str(empty))
-    assert nothing.exit_code == 1
-    assert "Error: no readable articles in" in nothing.stderr and "(1 inputs skipped)" in nothing.stderr
+    for command in ("add", "query"):
+        nothing = invoke("index", command, str(db), str(empty))
+        assert nothing.exit_code == 1
+        assert "Error: no readable articles in" in nothing.stderr and "(1 inputs skipped)" in nothing.stderr
     missing = invoke("index", "add", str(tmp_path / "new.db"), str(tmp_path / "nope"))
     assert missing.exit_code == 1 and "Error: path does not exist" in missing.stderr
     assert not (tmp_path / "new.db").exists()
@@ -156,7 +157,7 @@ def test_export_gives_the_records_of_scan(tmp_path: Path, first: Path) -> None:
     assert invoke("index", "export", db, "-o", str(out)).stdout == ""
     assert [json.loads(line) for line in out.read_text("utf-8").splitlines()] == exported
     text = invoke("index", "export", db, "--format", "text").stdout
-    assert text.endswith("3 articles read, 0 skipped, 2 clusters (1 with copies, 1 single), 1 duplicates\n")
+    assert text.endswith("3 articles read, 0 skipped, 2 clusters (1 with copies, 1 single), 1 duplicate\n")
 
 
 def test_other_settings_are_a_one_line_error(tmp_path: Path, first: Path) -> None:

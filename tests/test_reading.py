@@ -508,3 +508,17 @@ def test_a_text_page_without_a_headline_gets_no_dateline_for_a_title(tmp_path: P
     assert articles["ledger/raleigh.txt"].title is None
     result = find_duplicates(articles.values())
     assert result.assignments["ledger/raleigh.txt"].cluster == result.assignments["courier/raleigh.json"].cluster
+
+
+def test_a_page_in_the_encoding_it_declares_and_utf16_text_are_read(tmp_path: Path) -> None:
+    """A Latin-1 page with <meta charset="iso-8859-1"> reads without replacement characters or a
+    warning; a UTF-16 text file (byte order mark first) is text, not a binary file."""
+    body = "The caf\u00e9 on Main Street opened its doors on Tuesday to a crowd of neighbours."
+    (tmp_path / "latin.html").write_bytes(
+        f'<html><head><meta charset="iso-8859-1"><title>Caf\u00e9 opens</title></head>'
+        f"<body><article><p>{body}</p></article></body></html>".encode("latin-1"))
+    (tmp_path / "wide.txt").write_bytes(body.encode("utf-16"))
+    articles, problems = read(tmp_path)
+    assert problems == []
+    assert [(a.id, a.title, a.text) for a in articles] == [("latin.html", "Caf\u00e9 opens", body),
+                                                          ("wide.txt", None, body)]
