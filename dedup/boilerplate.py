@@ -208,7 +208,7 @@ def strip(prepared: Prepared, stats: BoilerplateRule | None, config: Config) -> 
     boiler = [stats is not None and stats.is_boilerplate(prepared.group, s.key, config) for s in segments]
     headlines = {n for n, s in enumerate(segments) if is_headline(s)}
     title, choice, text_first = _opening(boiler, prepared.headline, prepared.alternatives,
-                                         lambda n: segments[n].words)
+                                         lambda n: segments[n].words, prepared.text_start)
     kept, head = kept_segments(boiler, [len(s.words) for s in segments], headlines, config, title, text_first)
     keep = set(kept)
     words = tuple(w for n in kept for w in segments[n].words)
@@ -217,16 +217,17 @@ def strip(prepared: Prepared, stats: BoilerplateRule | None, config: Config) -> 
 
 
 def strip_segments(segs: list[str], alone: list[bool], boiler: list[bool], config: Config,
-                   headline: int = -1, others: Sequence[int] = ()) -> tuple[str, str, int, int]:
+                   headline: int = -1, others: Sequence[int] = (), start: int = -1) -> tuple[str, str, int, int]:
     """:func:`strip` on an article's segments given as strings (words joined by spaces),
     whether each is a paragraph of its own and whether it is boilerplate, which is the
-    title (-1: none) and which other lines may be the headline (``Prepared.alternatives``):
+    title (-1: none), which other lines may be the headline (``Prepared.alternatives``) and
+    where the text starts below them (``Prepared.text_start``):
     the headline kept ("" if none), the other segments kept (joined by spaces), the word
     count and which title the article has (:func:`~dedup.document.choose_title`)."""
     sizes = [seg.count(" ") + 1 for seg in segs]
     headlines = {n for n in compress(range(len(segs)), alone)
                  if 2 <= sizes[n] <= MAX_HEADLINE and looks_like_headline(segs[n].split(" "))}
-    title, choice, text_first = _opening(boiler, headline, others, lambda n: segs[n].split(" "))
+    title, choice, text_first = _opening(boiler, headline, others, lambda n: segs[n].split(" "), start)
     kept, head = kept_segments(boiler, sizes, headlines, config, title, text_first)
     if not kept:
         return "", "", 0, choice
@@ -244,15 +245,18 @@ def batch_keys(gids: Sequence[int], segments: Sequence[str], sizes: Sequence[int
 
 
 def _opening(boiler: Sequence[bool], headline: int, others: Sequence[int],
-             words_at: Callable[[int], Sequence[str]]) -> tuple[int, int, bool]:
+             words_at: Callable[[int], Sequence[str]], start: int = -1) -> tuple[int, int, bool]:
     """How an article opens, once boilerplate is known: its title segment and which title it
-    is (:func:`~dedup.document.choose_title`), and, with no title, whether the first segment
-    kept reads as text (its words, ``words_at(n)``, are not a headline's): ``kept_segments``'s
-    ``title`` and ``text_first``."""
+    is (:func:`~dedup.document.choose_title`), and whether the first segment kept starts the
+    text: ``kept_segments``'s ``title`` and ``text_first``. With no title, it does when its
+    words (``words_at(n)``) are not a headline's; with a title the site repeats (a masthead,
+    "Today's paper") and no other line for it, when it is the line at which the text starts
+    below the lines that may be headlines (``start``, :func:`~dedup.document.title_lines`): a
+    one-sentence teaser, not a headline in sentence case."""
     title, choice = choose_title(headline, others, boiler)
-    if title >= 0:
-        return title, choice, False
     first = next((n for n, b in enumerate(boiler) if not b), -1)
+    if title >= 0:
+        return title, choice, boiler[title] and first >= 0 and first == start
     return title, choice, first >= 0 and not looks_like_headline(words_at(first))
 
 

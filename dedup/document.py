@@ -20,6 +20,7 @@ from .normalise import (
     is_relative_time,
     normalise_text,
     segment_lines,
+    split_segments,
     strip_dateline,
     words,
 )
@@ -52,6 +53,9 @@ class Prepared:
     # title may be a site's recurring line (see choose_title)
     alternatives: tuple[int, ...] = ()
     titles: tuple[str, ...] = ()
+    # the segment at which the text starts below lines that may be headlines (title_lines), -1 if
+    # unknown: with a title the site repeats and no other, this line, not a headline, opens the text
+    text_start: int = -1
 
 
 @dataclass(frozen=True)
@@ -84,35 +88,48 @@ def prepare(article: Article) -> Prepared:
     JSON record (title apart from text) and an HTML page (title in the
     ``<h1>``) of the same story line up the same way.
     """
-    texts, headline, others = segment_texts(article)
+    texts, headline, others, start = segment_texts(article)
     keys = segment_keys([text for text, _ in texts]).tolist()
     segs = tuple(Segment(key, tuple(text.split(" ")), alone) for key, (text, alone) in zip(keys, texts))
     return Prepared(article.id, article.group, segs, headline, tuple(k for k, _ in others),
-                    tuple(line for _, line in others))
+                    tuple(line for _, line in others), start)
 
 
-def segment_texts(article: Article) -> tuple[list[tuple[str, bool]], int, list[tuple[int, str]]]:
+def segment_texts(article: Article) -> tuple[list[tuple[str, bool]], int, list[tuple[int, str]], int]:
     """What :func:`prepare` makes of an article, as plain strings: each segment's
     words joined by single spaces, and whether it is a paragraph of its own;
     which segment is the article's title (-1: none, or not a segment of its own);
-    and the other lines above the text that may be its headline, as segment
-    positions and lines as written (:func:`title_lines`; none when there is no title)."""
+    the other lines above the text that may be its headline, as segment
+    positions and lines as written (:func:`title_lines`; none when there is no title);
+    and the segment at which the text starts below them (-1: unknown, or no title)."""
     segs = segment_lines(article.text)
     if not article.title:
-        return segs, -1, []
+        return segs, -1, [], -1
     stripped = strip_site_name(article.title, article.source, article.url)
     title = _as_segment(stripped)
     if stripped != article.title:  # the page's own headline line may carry the site's name too
         _drop_site_name(segs, _as_segment(article.title).lower(), title)
     if not title:
-        return segs, -1, []
+        return segs, -1, [], -1
     if segs and segs[0][0] == title and title.split(" ", 1)[0].lower() not in _PREFIXES:
-        return segs, 0, _other_titles(segs, article.text, 0, article.title)  # what the search below finds
-    if not _starts_with_title(segs, title):
+        at = 0  # what the search below finds
+    elif not _starts_with_title(segs, title):
         segs.insert(0, (title, True))
-        return segs, 0, _other_titles(segs, article.text, 0, article.title)
-    at = _title_at(segs, title)
-    return segs, at, _other_titles(segs, article.text, at, article.title)
+        at = 0
+    else:
+        at = _title_at(segs, title)
+    lines, start = _title_scan(article.text)
+    return segs, at, _other_titles(segs, lines, at, article.title), _segment_at(segs, start, at)
+
+
+def _segment_at(segs: list[tuple[str, bool]], line: str | None, title: int) -> int:
+    """The position of the segment that line ``line`` (as written) starts with, among the
+    first ones and after the title's (``title``), or -1."""
+    if line is None:
+        return -1
+    first = split_segments(line)[:1]
+    seg = _as_segment(strip_dateline(clean_for_matching(first[0]))) if first else ""
+    return next((k for k, (text, _) in enumerate(segs[:TOP]) if k > title and text == seg), -1) if seg else -1
 
 
 def _as_segment(line: str) -> str:
@@ -120,12 +137,12 @@ def _as_segment(line: str) -> str:
     return " ".join(words(clean_for_matching(line)))
 
 
-def _other_titles(segs: list[tuple[str, bool]], text: str, title: int, title_text: str) -> list[tuple[int, str]]:
-    """The lines above the text that read like a headline (:func:`title_lines`, in capitals
-    or Title Case) but the title (segment ``title``): each as the position of the segment
-    it is among the first ones, and as written. A line in sentence case above the text is
-    as often a first line of text or of a table ("Jan 31 end") as a headline."""
-    lines = title_lines(text)
+def _other_titles(segs: list[tuple[str, bool]], lines: list[str], title: int,
+                  title_text: str) -> list[tuple[int, str]]:
+    """The lines above the text that read like a headline (``lines``, from :func:`title_lines`,
+    in capitals or Title Case) but the title (segment ``title``): each as the position of the
+    segment it is among the first ones, and as written. A line in sentence case above the text
+    is as often a first line of text or of a table ("Jan 31 end") as a headline."""
     if len(lines) < 2 and (not lines or lines[0] == title_text):
         return []  # most pages: no other line above the text than the title
     found: dict[int, str] = {}
@@ -155,6 +172,15 @@ def title_lines(text: str) -> list[str]:
     >>> title_lines("MASTHEAD\\nRALEIGH, N.C., Oct 20 - Shr 38 cts\\n\\nNet 1.3 mln vs 668,000")
     []
     """
+    return _title_scan(text)[0]
+
+
+def _title_scan(text: str) -> tuple[list[str], str | None]:
+    """:func:`title_lines`, and the line at which the text starts (None: not among the first lines).
+
+    >>> _title_scan("Weather\\nToday's Paper\\nthe council met on tuesday.\\n\\nMORE NEWS")
+    (["Today's Paper"], 'the council met on tuesday.')
+    """
     found: list[str] = []
     for line in text.split("\n", TOP)[:TOP]:
         line = line.strip()
@@ -163,15 +189,15 @@ def title_lines(text: str) -> list[str]:
         end = line.rstrip("\"')\u201d\u2019")  # a sentence may end inside quotes
         if len(line.split(None, MAX_HEADLINE)) > MAX_HEADLINE or end.endswith(("!", "?", ":", ";", ",")) or (
                 end.endswith(".") and not line.isupper()):
-            break  # the text has started: no headline below
+            return found, line  # the text has started: no headline below
         # "RALEIGH, N.C., Oct 20 - Shr 38 cts": a dateline (in capitals, with a dash) starts the story's text
         if line[:1].isupper() and _DASH.search(line):
             normalised = normalise_text(line)
             if strip_dateline(normalised) != normalised:
-                break
+                return found, line
         if len(words(line)) >= 3:  # not counting bullets and dashes
             found.append(line)
-    return found
+    return found, None
 
 
 _DASH = re.compile("[-\u2010-\u2015\u2212]")  # what a dateline ends with, before normalise_text

@@ -177,7 +177,7 @@ def _pass_read(task: Unit | list[Article]) -> tuple[list[_Record], list[int], _E
     groups, texts, sizes, metas = [], [], [], []
     segments: list[str] = []
     for art in articles:
-        segs, headline, others = segment_texts(art)
+        segs, headline, others, start = segment_texts(art)
         items.append((art.id, art.source, _timestamp(art.published), art.where))
         meta: list[Any] = [art.title, art.url, art.published]
         groups.append(art.group)
@@ -188,6 +188,8 @@ def _pass_read(task: Unit | list[Article]) -> tuple[list[_Record], list[int], _E
             meta.append([line for _, line in others])  # the titles a scan may choose instead (choose_title)
             for k, _ in others:
                 lines[k] = _OTHER + lines[k]
+        if start >= 0:
+            lines[start] = _START + lines[start]
         metas.append(json.dumps(meta))
         texts.append("\n".join(lines))
         segments.extend(text for text, _ in segs)
@@ -216,6 +218,7 @@ def _init_pool_worker(state: dict[str, Any]) -> None:
 _ALONE = "\x01"  # marks, in the spool, a segment that is a paragraph of its own
 _TITLE = "\x02"  # and, before that mark, the segment that is the article's title
 _OTHER = "\x03"  # or another line that may be its headline (document.choose_title)
+_START = "\x04"  # or the line at which the text starts below those (Prepared.text_start)
 
 
 def _pass_fingerprint(task: tuple[int, int]) -> tuple[np.ndarray, _Encoded, list[int], list[int], list[bytes],
@@ -230,30 +233,33 @@ def _pass_fingerprint(task: tuple[int, int]) -> tuple[np.ndarray, _Encoded, list
     config: Config = _STATE["config"]
     rule: BoilerplateSet = _STATE["rule"]
     reader: SpoolReader = _STATE["segments"]
-    articles: list[tuple[list[str], list[bool], int, list[int]]] = []
+    articles: list[tuple[list[str], list[bool], int, list[int], int]] = []
     for entry in reader.get_many(lo, hi):
         lines = entry.split("\n")
-        headline, others = -1, []
+        headline, others, start = -1, [], -1
         for k, line in enumerate(lines[:TOP]):
             if line[:1] == _TITLE:
                 headline, lines[k] = k, line[1:]
             elif line[:1] == _OTHER:
                 others.append(k)
                 lines[k] = line[1:]
+            elif line[:1] == _START:
+                start, lines[k] = k, line[1:]
         alone = [line[:1] == _ALONE for line in lines]
         segs = [line[1:] if a else line for line, a in zip(lines, alone)] if any(alone) else lines
         if segs == [""]:
             segs, alone = [], []
-        articles.append((segs, alone, headline, others))
+        articles.append((segs, alone, headline, others, start))
     keys = np.frombuffer(_STATE["keys"].get_range(lo, hi), dtype=np.int64)
-    segments = sum(len(segs) for segs, _, _, _ in articles)
+    segments = sum(len(article[0]) for article in articles)
     if len(keys) != segments:  # the two spools out of step: a bug, not bad input
         raise RuntimeError(f"articles {lo}-{hi - 1}: {len(keys)} segment keys spooled for {segments} segments")
     boiler = rule.flags(keys).tolist()
     texts, lowers, lengths, heads, choices = [], [], [], [], []
     at = 0
-    for segs, alone, headline, others in articles:
-        first, rest, length, choice = strip_segments(segs, alone, boiler[at:at + len(segs)], config, headline, others)
+    for segs, alone, headline, others, start in articles:
+        first, rest, length, choice = strip_segments(segs, alone, boiler[at:at + len(segs)], config, headline, others,
+                                                     start)
         choices.append(choice)
         at += len(segs)
         flat = first + " " + rest if first and rest else first or rest

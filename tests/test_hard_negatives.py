@@ -12,8 +12,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
-
 from dedup import Article, Config, find_duplicates
 from dedup.boilerplate import strip
 from dedup.document import prepare
@@ -130,9 +128,6 @@ def test_datelines_time_stamps_and_headline_suffixes_do_not_split_a_short_story(
     assert got["a"] == got["b"]
 
 
-@pytest.mark.xfail(strict=True, reason="a title the site repeats still counts as the page's headline: read as "
-                   "text, the teaser line would cut the story below, but so would a headline in sentence case "
-                   "(tried: 3 such pages split on 2 of 39 corpora)")
 def test_teaser_under_a_chrome_title_belongs_with_its_own_story_not_the_one_carried_below() -> None:
     """A site whose pages are all titled by a line of its chrome ("Today's Paper") shows a
     one-line teaser in lower case, then the headline and lead of another story. With no
