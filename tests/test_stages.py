@@ -708,6 +708,19 @@ def test_a_truncated_write_thru_is_contained_but_for_its_new_lead() -> None:
     assert len(w(FARM_LEAD)) > 0.25 * len(w(teaser))
 
 
+def test_a_write_thru_cut_in_its_first_paragraph_is_contained_but_for_its_new_lead() -> None:
+    """Cut after a few words of the story: the new lead is more than half of the copy, but no
+    longer than a lead paragraph, and still not counted against its containment."""
+    title, paras = STORIES["reuters-4441"]["title"], paragraphs(STORIES["reuters-4441"]["text"])
+    lead = ("Senators heard on Thursday that growers across the Midwest could see their cooperative credit "
+            "network buckle within months unless Congress acts, a warning that lobbyists said would shape "
+            "spring talks over rescue legislation.")
+    cut = "\n\n".join([title, lead, " ".join(paras[0].split()[:18])])
+    assert 0.5 * len(w(cut)) < len(w(lead)) <= 50
+    v = check(cut, "\n\n".join([title, *paras]))
+    assert v.match and v.measure == "containment" and "new lead" in v.reason
+
+
 def test_a_teaser_without_headline_over_a_related_story_is_cut_before_it() -> None:
     """A one-sentence teaser with no headline (its first line reads as text, and is no longer
     than a headline can be) and a related story below it, under that story's headline: the
