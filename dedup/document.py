@@ -17,10 +17,10 @@ from .fingerprint import segment_keys
 from .normalise import (
     CALENDAR,
     clean_for_matching,
+    first_sentence_end,
     is_relative_time,
     normalise_text,
     segment_lines,
-    split_segments,
     strip_dateline,
     words,
 )
@@ -127,9 +127,25 @@ def _segment_at(segs: list[tuple[str, bool]], line: str | None, title: int) -> i
     first ones and after the title's (``title``), or -1."""
     if line is None:
         return -1
-    first = split_segments(line)[:1]
-    seg = _as_segment(strip_dateline(clean_for_matching(first[0]))) if first else ""
-    return next((k for k, (text, _) in enumerate(segs[:TOP]) if k > title and text == seg), -1) if seg else -1
+    line = strip_dateline(clean_for_matching(line))
+    found = _FIRST_WORD.search(line)
+    if found is None:
+        return -1
+    sentence = ""
+    for k in range(title + 1, min(TOP, len(segs))):
+        text = segs[k][0]
+        # the segment's first word first (most segments are not the line's), then its last word
+        if text.startswith(found.group()) and (text == found.group() or text[len(found.group())] == " "):
+            sentence = sentence or line[:first_sentence_end(line)].rstrip(_SENTENCE_TAIL)
+            if sentence.endswith(text[text.rfind(" ") + 1:]):
+                return k
+    return -1
+
+
+_SENTENCE_TAIL = " \t.!?\"')]\u201d\u2019"
+
+
+_FIRST_WORD = re.compile(r"\w+")
 
 
 def _as_segment(line: str) -> str:

@@ -165,6 +165,29 @@ def split_segments(text: str) -> list[str]:
     return out
 
 
+def first_sentence_end(line: str) -> int:
+    """Where a line's first sentence ends (:func:`split_segments`' rule), or its length.
+
+    >>> line = "U.S. farm plans. J. Smith said so."
+    >>> line[:first_sentence_end(line)]
+    'U.S. farm plans.'
+    """
+    for found in _SENTENCE_END_FAST.finditer(line):  # _SENTENCE_END's lookbehinds, tried at its matches only
+        at = found.start()
+        if line[at] == "." and at and line[at - 1] in _ASCII_LETTERS and (at == 1 or not _is_word_char(line[at - 2])):
+            continue  # after "U.S" or "J": not a sentence end
+        return at + 1
+    return len(line)
+
+
+_SENTENCE_END_FAST = re.compile(r"[.!?][\"'\u201d\u2019)\]]*\s+(?=\S)")
+_ASCII_LETTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+
+
+def _is_word_char(char: str) -> bool:
+    return char.isalnum() or char == "_"
+
+
 # Typographic characters that are not word characters, as UTF-8, mapped to ASCII before the
 # byte-level passes of :func:`segment_lines`. Closing quotes may follow a sentence end, so they
 # map to ASCII quotes; every other one maps to a backtick, which is neither a closer nor a space

@@ -17,7 +17,9 @@ from dedup import Config, find_duplicates
 from dedup.boilerplate import kept_segments
 from dedup.document import BODY_SENTENCE, MAX_HEADLINE
 from dedup.normalise import (
+    _SENTENCE_END,
     clean_for_matching,
+    first_sentence_end,
     is_relative_time,
     normalise_text,
     segment_lines,
@@ -262,6 +264,16 @@ _PROSE = st.lists(st.sampled_from(_PIECES), max_size=120).map("".join)
 @example("a!\u2022 b")
 def test_segmenting_on_bytes_gives_the_segments_of_the_per_sentence_rules(text: str) -> None:
     assert segment_lines(text) == _segments_one_sentence_at_a_time(text)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.one_of(_PROSE, st.text(max_size=80)))
+@example("U.S. farm plans. J. Smith said so.")
+@example("x_.. y \u00b2.\t z")
+def test_a_lines_first_sentence_ends_where_split_segments_cuts_it(text: str) -> None:
+    for line in text.splitlines():
+        found = _SENTENCE_END.search(line)
+        assert first_sentence_end(line) == (found.start() if found else len(line))
 
 
 # ---------------------------------------------------------------- kept segments = the segment-by-segment rule
