@@ -146,12 +146,14 @@ def cli() -> None:
     """Find copies of the same news story, group them and pick a canonical item."""
 
 
-def run_scan(paths: tuple[str, ...], config: Config, quiet: bool, strict: bool, jobs: int = 0) -> Result:
-    """Read and cluster; shared by ``scan`` and ``eval``."""
+def run_scan(paths: tuple[str, ...], config: Config, quiet: bool, strict: bool, jobs: int = 0,
+             output: str | None = None) -> Result:
+    """Read and cluster; shared by ``scan`` and ``eval``. The report file ``output``, if it is
+    in a folder scanned (left by an earlier run), is not read as an article."""
     warn = Warner()
     hook = progress_hook(quiet)
     try:
-        units = read_units(paths, warn)
+        units = read_units(paths, warn, leave_out=output)
         result = scan_units(units, config, jobs=jobs, on_problem=warn, progress=hook)
     except DedupError as exc:
         raise click.ClickException(str(exc)) from exc
@@ -195,7 +197,7 @@ def scan(paths: tuple[str, ...], fmt: str, output: str | None, strict: bool, qui
     Reads .txt/.md, .html/.htm, .json, .jsonl/.ndjson, each optionally gzipped.
     """
     config = build_config(**options)
-    result = run_scan(paths, config, quiet, strict, jobs)
+    result = run_scan(paths, config, quiet, strict, jobs, output)
     emit(result, fmt, output)
     if not quiet and (output or fmt != "text"):
         n = result.counts()

@@ -64,13 +64,15 @@ class Source:
     kind: str | None = None
 
 
-def discover(paths: Iterable[str | os.PathLike[str]], on_problem: ProblemHandler) -> Iterator[Source | str]:
+def discover(paths: Iterable[str | os.PathLike[str]], on_problem: ProblemHandler,
+             leave_out: str | None = None) -> Iterator[Source | str]:
     """Expand the paths given by the user into files to read.
 
     A folder is walked recursively (hidden entries, files of unknown kinds and
     README/LICENSE-like files are left out); a file is read whatever its name; ``-`` stands for JSON
     Lines on standard input and is yielded as the string ``"-"``.
-    A file's id is its path relative to the folder given; when another path given earlier
+    ``leave_out`` is a file not to read inside the folders (the run's own report, written
+    there by an earlier run). A file's id is its path relative to the folder given; when another path given earlier
     had a file of that id (``day1/a.txt``, ``day2/a.txt``), it is the path as given, with a warning.
     Raises :class:`InputError` for a path that does not exist.
     """
@@ -87,11 +89,21 @@ def discover(paths: Iterable[str | os.PathLike[str]], on_problem: ProblemHandler
             raise InputError(f"path does not exist: {raw}")
         if path.is_dir():
             root = str(path)
+            skip = _inside(leave_out, root)
             for rel, kind in _walk(root, on_problem):  # plain strings: a Path per file cost more than its listing
-                yield _source(os.path.join(root, rel), _text_id(rel), kind, ids, on_problem)
+                if rel != skip:
+                    yield _source(os.path.join(root, rel), _text_id(rel), kind, ids, on_problem)
         else:
             yield _source(str(path), _text_id(path.as_posix() if not path.is_absolute() else path.name),
                           _kind_of(path.name), ids, on_problem)
+
+
+def _inside(path: str | None, folder: str) -> str | None:
+    """``path`` relative to ``folder`` (as ``_walk`` lists it), if it is a file under it."""
+    if path is None:
+        return None
+    real, top = os.path.realpath(path), os.path.realpath(folder)
+    return os.path.relpath(real, top) if real.startswith(top.rstrip(os.sep) + os.sep) else None
 
 
 def _source(path: str, ident: str, kind: str | None, ids: dict[str, str] | None,
@@ -234,16 +246,17 @@ _READ_BYTES = 1 << 16  # what one read asks for: a damaged compressed file loses
 
 
 def read_units(paths: Iterable[str | os.PathLike[str]], on_problem: ProblemHandler,
-               stdin: IO[str] | None = None) -> Iterator[Unit]:
+               stdin: IO[str] | None = None, leave_out: str | None = None) -> Iterator[Unit]:
     """Cut the input into pieces of work, in input order.
 
     Files are grouped a few at a time; JSON Lines files and standard input are
     streamed here and cut into blocks of whole lines, so a single huge file is
     still spread over all workers and never held in memory whole. ``-`` reads
     standard input, or ``stdin`` if given (a text stream, read as its UTF-8 bytes).
+    ``leave_out``: a file not to read inside the folders (:func:`discover`).
     """
     pending: list[Source] = []
-    for item in discover(paths, on_problem):
+    for item in discover(paths, on_problem, leave_out):
         if item != "-" and isinstance(item, Source) and item.kind != "jsonl":
             pending.append(item)
             if len(pending) >= FILES_PER_UNIT:

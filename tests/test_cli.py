@@ -140,6 +140,16 @@ def test_output_file_holds_what_stdout_would(corpus: Path, tmp_path: Path, fmt: 
     assert target.read_text(encoding="utf-8") == to_stdout.stdout
 
 
+@pytest.mark.parametrize("fmt", ["jsonl", "json"])
+def test_a_report_written_into_the_folder_scanned_is_not_read_back(corpus: Path, fmt: str) -> None:
+    target = corpus / "sub" / f"report.{fmt}"
+    target.parent.mkdir()
+    first = invoke("scan", str(corpus), "--format", fmt, "--output", str(target))
+    again = invoke("scan", str(corpus), "--format", fmt, "--output", str(target))
+    assert first.stderr == again.stderr == "4 articles read, 0 skipped, 2 clusters, 2 duplicates\n"
+    assert "report" in invoke("scan", str(corpus), "--format", "jsonl").stderr  # read when not the output
+
+
 def test_quiet_prints_no_summary(corpus: Path, tmp_path: Path) -> None:
     result = invoke("scan", str(corpus), "--format", "json", "-o", str(tmp_path / "r.json"), "-q")
     assert result.exit_code == 0
