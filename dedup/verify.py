@@ -315,7 +315,8 @@ def _other_headlines(ta: Sequence[str], tb: Sequence[str], head_a: int, head_b: 
                      start_b: int) -> bool:
     """Whether both texts open with a headline outside their shared text, and the two
     headlines (of three words or more, with at most one number) have no word of three
-    letters or more in common but stopwords, spelling variants allowed.
+    letters or more in common but stopwords, spelling variants allowed; or only one of
+    them has such a word in the shared text's first paragraph.
 
     Copies keep their headline, or rewrite it around the same names; a write-thru that
     took another story's first paragraph for its new lead shares that paragraph, under
@@ -327,7 +328,12 @@ def _other_headlines(ta: Sequence[str], tb: Sequence[str], head_a: int, head_b: 
     if any(len(h) < 3 or sum(is_number(w) or w in _NUMBER_WORDS for w in h) > 1 for h in heads):
         return False  # a table row taken for a title ("shr loss eight cts vs loss eight cts")
     words_a, words_b = ({w for w in h if len(w) >= 3 and w not in _STOPWORDS} for h in heads)
-    return not any(x == y or _same_name(x, y) for x in words_a for y in words_b)
+    if not any(x == y or _same_name(x, y) for x in words_a for y in words_b):
+        return True
+    # A word in common ("sees", "sets") but outside the shared lead, which only one headline
+    # names: the lead is that headline's story, taken by the other
+    lead = set(ta[start_a:start_a + _LEAD_PARAGRAPH])
+    return (not words_a.isdisjoint(lead)) != (not words_b.isdisjoint(lead))
 
 
 def _new_lead(blocks: Sequence[MatchingBlock], la: int, lb: int, config: Config) -> int:
