@@ -62,7 +62,8 @@ class Config:
             "related" block fails this test: most of the page is something else.
         lead_slack: words at the start of either text that may differ before the
             shared text begins and the pair still counts as starting together (25):
-            a rewritten headline, an ``UPDATE 2-`` prefix, a dateline.
+            a rewritten headline, an ``UPDATE 2-`` prefix, a dateline; counted under
+            the headline when the headline is not shared (a write-thru's new lead).
         conflict_every: one conflicting substitution (a different number or name
             in otherwise aligned text) is tolerated per this many shared words
             (60). Short template items (dividend notices, earnings tables) that

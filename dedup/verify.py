@@ -146,7 +146,9 @@ def _verify(
 
     if conflicts > allowed:
         return verdict(False, "conflict", f"{conflicts} differing numbers or names where {allowed} are tolerated")
-    lead_aligned = start_a <= config.lead_slack and start_b <= config.lead_slack
+    # from the top of the text, under its headline when that is not shared (a write-thru's new lead)
+    lead_aligned = (start_a - (head_a if head_a <= start_a else 0) <= config.lead_slack
+                    and start_b - (head_b if head_b <= start_b else 0) <= config.lead_slack)
     if lead_aligned and _other_headlines(ta, tb, head_a, head_b, start_a, start_b):
         return verdict(False, "headlines", "the shared text starts under two headlines with no word in common: "
                                            "another story's lead, taken by a write-thru")

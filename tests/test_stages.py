@@ -721,6 +721,21 @@ def test_a_write_thru_cut_in_its_first_paragraph_is_contained_but_for_its_new_le
     assert v.match and v.measure == "containment" and "new lead" in v.reason
 
 
+def test_a_copy_without_headline_of_a_write_thru_starts_within_the_slack_under_its_headline() -> None:
+    """The write-thru's headline (12 words) and new lead (20) come before the shared text: 32
+    words from the top, but 20 under the headline, within ``lead_slack``; a copy without
+    headline of the story's first paragraphs is contained in it, not carried further down."""
+    title, paras = STORIES["reuters-4441"]["title"], paragraphs(STORIES["reuters-4441"]["text"])
+    lead = ("Lawmakers heard on Thursday that the cooperative lending network serving American growers "
+            "faces very steep losses in the coming months.")
+    write_thru = doc("\n\n".join([title, lead, *paras]), title=title)
+    copy = doc("\n\n".join(paras[:2]))
+    assert (len(w(title)), len(w(lead)), copy.head) == (12, 20, 0)
+    v = verify_pair(copy, write_thru, None, None, CONFIG)
+    assert v.match and v.measure == "containment"
+    assert v.start_b > CONFIG.lead_slack  # from the top of the page
+
+
 def test_a_teaser_without_headline_over_a_related_story_is_cut_before_it() -> None:
     """A one-sentence teaser with no headline (its first line reads as text, and is no longer
     than a headline can be) and a related story below it, under that story's headline: the
