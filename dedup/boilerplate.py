@@ -26,8 +26,9 @@ from typing import Protocol
 import numpy as np
 
 from .config import Config
-from .document import BODY_SENTENCE, MAX_HEADLINE, Doc, Prepared, choose_title, is_headline, looks_like_headline
+from .document import BODY_SENTENCE, Doc, Prepared, choose_title, is_headline, looks_like_headline
 from .fingerprint import segment_keys
+from .normalise import MAX_HEADLINE
 
 _KEY_BITS = 48
 _KEY_MASK = (1 << _KEY_BITS) - 1

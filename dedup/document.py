@@ -16,6 +16,7 @@ from .article import Article, url_host
 from .fingerprint import segment_keys
 from .normalise import (
     CALENDAR,
+    MAX_HEADLINE,
     clean_for_matching,
     first_sentence_end,
     is_relative_time,
@@ -26,7 +27,6 @@ from .normalise import (
 )
 
 BODY_SENTENCE = 3  # words of a story's first line of text, after which a headline starts another story
-MAX_HEADLINE = 20  # words of the longest headline
 TOP = 12  # the first lines (and segments) of a text searched for its headline: pages open with menus
 
 _PREFIXES = ("update", "corrected", "refile", "rpt", "repeat", "urgent", "wrapup")

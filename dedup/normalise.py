@@ -263,11 +263,20 @@ def segment_lines(text: str) -> list[tuple[str, bool]]:
             continue
         # Only spaces are left of the white space: str.strip() is strip(" "), in C.
         parts = list(filter(None, map(str.strip, line.split("\x00"))))
-        if len(parts) == 1:
-            out.append((parts[0], (n == 0 or blank[n - 1]) and (n == last or blank[n + 1])))
+        if len(parts) == 1 or (len(parts) > 1 and lines[n].isupper() and _capitals_headline(lines[n], parts)):
+            out.append((" ".join(parts), (n == 0 or blank[n - 1]) and (n == last or blank[n + 1])))
         else:
             out.extend(zip(parts, repeat(False)))
     return out
+
+
+MAX_HEADLINE = 20  # words of the longest headline
+
+
+def _capitals_headline(line: str, parts: list[str]) -> bool:
+    """Whether a line in capitals cut into sentences (``parts``) is a headline with an
+    abbreviation ("COMPUTER ASSOC. <CA> BOLSTERS HAND AGAINST IBM"): one segment, not two."""
+    return sum(part.count(" ") + 1 for part in parts) <= MAX_HEADLINE and not line.rstrip().endswith((".", "!", "?"))
 
 
 CALENDAR = frozenset(

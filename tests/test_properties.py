@@ -15,9 +15,10 @@ from hypothesis import strategies as st
 
 from dedup import Config, find_duplicates
 from dedup.boilerplate import kept_segments
-from dedup.document import BODY_SENTENCE, MAX_HEADLINE
+from dedup.document import BODY_SENTENCE
 from dedup.normalise import (
     _SENTENCE_END,
+    MAX_HEADLINE,
     clean_for_matching,
     first_sentence_end,
     is_relative_time,
@@ -244,6 +245,9 @@ def _segments_one_sentence_at_a_time(text: str) -> list[tuple[str, bool]]:
         if is_relative_time(line):
             continue
         sentences = [" ".join(w) for w in map(words, split_segments(line)) if w]
+        if (len(sentences) > 1 and line.isupper() and not line.rstrip().endswith((".", "!", "?"))
+                and sum(len(s.split(" ")) for s in sentences) <= MAX_HEADLINE):
+            sentences = [" ".join(sentences)]  # a headline in capitals with an abbreviation
         alone = (len(sentences) == 1 and (n == 0 or not lines[n - 1].strip())
                  and (n + 1 == len(lines) or not lines[n + 1].strip()))
         out.extend((s, alone) for s in sentences)

@@ -31,7 +31,7 @@ from dedup.fingerprint import (
     signatures,
     to_minhash,
 )
-from dedup.normalise import normalise_text, split_segments, unwrap, words
+from dedup.normalise import normalise_text, segment_lines, split_segments, unwrap, words
 from dedup.pipeline import find_duplicates, verify_pair
 from dedup.reading import read_articles
 from dedup.verify import MAX_ALIGNED_WORDS, Verdict, _verify, verify
@@ -152,6 +152,23 @@ def test_split_segments_cuts_lines_and_sentences() -> None:
         "logo", "The story ends here.", "Error!", "Sorry, there was an error processing your request.",
         "Want more of the latest from us?", "Sign up for more at our newsletter page.",
     ]
+
+
+def test_a_headline_in_capitals_with_an_abbreviation_is_one_segment() -> None:
+    """"ASSOC." ends no sentence in a headline in capitals; a text in capitals, or a line that
+    ends a sentence, is still cut into sentences."""
+    text = ("COMPUTER ASSOC. <CA> BOLSTERS HAND AGAINST IBM\n\nThe group said. It went.\n\n"
+            "NET UP 3 PCT. SHR 3 CTS.")
+    assert segment_lines(text) == [("COMPUTER ASSOC CA BOLSTERS HAND AGAINST IBM", True), ("The group said", False),
+                                   ("It went", False), ("NET UP 3 PCT", False), ("SHR 3 CTS", False)]
+
+
+def test_a_related_story_under_a_headline_with_an_abbreviation_is_cut_off() -> None:
+    taft_title, taft = STORIES["reuters-2924"]["title"], paragraphs(STORIES["reuters-2924"]["text"])
+    bonds = paragraphs(STORIES["reuters-3498"]["text"])
+    page = "\n\n".join([taft_title, *taft[:2], "SOUTH KOREA GOVT. TO ISSUE BONDS", *bonds])
+    stripped = doc(page, title=taft_title)
+    assert "Korean" not in stripped.words and any("SOUTH KOREA GOVT" in r for r in stripped.removed)
 
 
 def test_words_and_segment_keys() -> None:
