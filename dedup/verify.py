@@ -285,9 +285,19 @@ def _names(words: Sequence[str], *, caps: bool) -> list[str]:
 
 def _same_name(x: str, y: str) -> bool:
     """Spelling variants: close overall, one letter apart ("Net"/"Nct" from OCR), or
-    apart only in letters that OCR confuses ("Cbnbb"/"Chubb": see :func:`~dedup.normalise.ocr_fold`)."""
+    apart only in letters that OCR confuses ("Cbnbb"/"Chubb": see :func:`~dedup.normalise.ocr_fold`),
+    or, however short, in letters OCR read as digits ("U5"/"US", "C0"/"Co").
+
+    >>> _same_name("U5", "US"), _same_name("C0", "Co"), _same_name("US", "UN"), _same_name("B5", "B6")
+    (True, True, False, False)
+    """
     return (fuzz.ratio(x, y) >= _SPELLING_RATIO or (min(len(x), len(y)) >= 3 and Levenshtein.distance(x, y) <= 1)
-            or (min(len(x), len(y)) >= 4 and ocr_fold(x) == ocr_fold(y)))
+            or (min(len(x), len(y)) >= 4 and ocr_fold(x) == ocr_fold(y))
+            or (len(x) == len(y) and _has_digit(x) != _has_digit(y) and ocr_fold(x.lower()) == ocr_fold(y.lower())))
+
+
+def _has_digit(word: str) -> bool:
+    return not word.isalpha()  # words are letters and digits (and "_")
 
 
 def _names_differ(xa: Sequence[str], xb: Sequence[str], *, caps: bool = True) -> bool:
