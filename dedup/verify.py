@@ -157,10 +157,13 @@ def _verify(
         return verdict(
             True, "containment", f"{containment:.0%} of the shorter text is in the longer{aside}, both from the top"
         )
-    # One text, headline included, carried further down the other page: a
-    # "related articles" block, not a copy (a write-thru shares the body only).
+    # One text, headline included, carried further down the other page: a "related articles"
+    # block, not a copy (a write-thru shares the body only; a lead that starts with the
+    # headline's first words, "Brazilian Finance Minister ...", shares only those).
+    end_a, end_b = start_a + blocks[0].size, start_b + blocks[0].size
     carried = not lead_aligned and (
-        (start_a < head_a and start_b > config.lead_slack) or (start_b < head_b and start_a > config.lead_slack)
+        (start_a < head_a <= end_a and start_b > config.lead_slack)
+        or (start_b < head_b <= end_b and start_a > config.lead_slack)
     )
     if carried:
         return verdict(

@@ -753,6 +753,21 @@ def test_a_copy_without_headline_of_a_write_thru_starts_within_the_slack_under_i
     assert v.start_b > CONFIG.lead_slack  # from the top of the page
 
 
+def test_a_copy_whose_headline_starts_like_the_story_is_not_carried_by_a_write_thru() -> None:
+    """The copy's headline opens with the story's first words ("Brazilian Finance Minister
+    meets ..." over "Brazilian Finance Minister Dilson Funaro met ..."), and the alignment
+    starts there: the shared text starts in that headline, but the headline is not shared
+    whole, so the write-thru (a new lead of 30 words, no headline) does not carry the copy."""
+    story = w(" ".join(paragraphs(STORIES["reuters-3498"]["text"])[:3]))
+    lead = w("Knight-Ridder Inc said its cable joint venture with Tele-communications Inc has signed a letter "
+             "of intent to acquire cable television systems with 55,000 basic subscribers in Wildwood")
+    headline = [*story[:3], "Floats", "Bonds"]
+    write_thru, copy = lead + story, headline + story[3:]
+    v = verify(write_thru, copy, CONFIG, 0, len(headline))
+    assert (v.start_a, v.start_b) == (len(lead), 0)  # the shared text starts in the copy's headline
+    assert v.match and v.measure == "overlap", v.reason
+
+
 def test_a_teaser_without_headline_over_a_related_story_is_cut_before_it() -> None:
     """A one-sentence teaser with no headline (its first line reads as text, and is no longer
     than a headline can be) and a related story below it, under that story's headline: the
