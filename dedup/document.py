@@ -124,7 +124,12 @@ def segment_texts(article: Article) -> tuple[list[tuple[str, bool]], int, list[t
 
 def _segment_at(segs: list[tuple[str, bool]], line: str | None, title: int) -> int:
     """The position of the segment that line ``line`` (as written) starts with, among the
-    first ones and after the title's (``title``), or -1."""
+    first ones and after the title's (``title``), or -1. A segment is taken for the line's
+    first sentence by its first and last words (cheaper than the line's words by regex).
+
+    >>> _segment_at([("Today s Paper", True), ("the council met", True)], "the council met. It voted.", 0)
+    1
+    """
     if line is None:
         return -1
     line = strip_dateline(clean_for_matching(line))
@@ -142,9 +147,7 @@ def _segment_at(segs: list[tuple[str, bool]], line: str | None, title: int) -> i
     return -1
 
 
-_SENTENCE_TAIL = " \t.!?\"')]\u201d\u2019"
-
-
+_SENTENCE_TAIL = " \t.!?\"')]\u201d\u2019"  # what may follow a sentence's last word
 _FIRST_WORD = re.compile(r"\w+")
 
 

@@ -9,6 +9,7 @@ into warnings.
 
 from __future__ import annotations
 
+import codecs
 import gzip
 import io
 import json
@@ -443,7 +444,13 @@ def _declared_charset(raw: bytes) -> str | None:
     if found is None:
         return None
     name = map_encoding_to_html5(found.group(1).decode("ascii"))
-    return None if name in (None, "utf-8") else name
+    if name in (None, "utf-8"):
+        return None
+    try:
+        codecs.lookup(name)
+    except LookupError:  # a WHATWG label Python has no codec for ("x-user-defined")
+        return None
+    return str(name)
 
 
 def _read_bytes(path: str) -> bytes:

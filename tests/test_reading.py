@@ -518,7 +518,8 @@ def test_a_page_in_the_encoding_it_declares_and_utf16_text_are_read(tmp_path: Pa
         f'<html><head><meta charset="iso-8859-1"><title>Caf\u00e9 opens</title></head>'
         f"<body><article><p>{body}</p></article></body></html>".encode("latin-1"))
     (tmp_path / "wide.txt").write_bytes(body.encode("utf-16"))
+    (tmp_path / "unknown.html").write_bytes(b'<meta charset="x-user-defined"><p>caf\xe9 ' + body.encode())
     articles, problems = read(tmp_path)
-    assert problems == []
-    assert [(a.id, a.title, a.text) for a in articles] == [("latin.html", "Caf\u00e9 opens", body),
-                                                          ("wide.txt", None, body)]
+    assert [(p.where, p.skipped) for p in problems] == [("unknown.html", False)]  # no codec: UTF-8, warned
+    assert [(a.id, a.title, a.text) for a in articles if a.id != "unknown.html"] == [
+        ("latin.html", "Caf\u00e9 opens", body), ("wide.txt", None, body)]
