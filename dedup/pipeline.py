@@ -188,7 +188,7 @@ def _pass_read(task: Unit | list[Article]) -> tuple[list[_Record], list[int], _E
             meta.append([line for _, line in others])  # the titles a scan may choose instead (choose_title)
             for k, _ in others:
                 lines[k] = _OTHER + lines[k]
-        if start >= 0:
+        if start >= 0 and all(k != start for k, _ in others):  # one mark a line (start is after the title)
             lines[start] = _START + lines[start]
         metas.append(json.dumps(meta))
         texts.append("\n".join(lines))
