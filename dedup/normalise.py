@@ -279,46 +279,14 @@ def _capitals_headline(line: str, parts: list[str]) -> bool:
     return sum(part.count(" ") + 1 for part in parts) <= MAX_HEADLINE and not line.rstrip().endswith((".", "!", "?"))
 
 
+# Months as written short ("Feb", "Sept"); "may" is a month and its own short form.
+MONTHS_SHORT = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec")
 CALENDAR = frozenset(
     [
-        "january",
-        "february",
-        "march",
-        "april",
-        "may",
-        "june",
-        "july",
-        "august",
-        "september",
-        "october",
-        "november",
-        "december",
-        "jan",
-        "feb",
-        "mar",
-        "apr",
-        "jun",
-        "jul",
-        "aug",
-        "sep",
-        "sept",
-        "oct",
-        "nov",
-        "dec",
-        "monday",
-        "tuesday",
-        "wednesday",
-        "thursday",
-        "friday",
-        "saturday",
-        "sunday",
-        "mon",
-        "tue",
-        "wed",
-        "thu",
-        "fri",
-        "sat",
-        "sun",
+        "january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
+        "november", "december", *MONTHS_SHORT,
+        "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
+        "mon", "tue", "wed", "thu", "fri", "sat", "sun",
     ]
 )
 
@@ -334,7 +302,7 @@ _DATELINE = re.compile(
 # or an agency credit, without which an opening ("Smith, the manager - ") is no dateline.
 _DATELINE_MIXED = re.compile(
     r"^[A-Za-z][A-Za-z.'\-]*(?: [A-Za-z][A-Za-z.'\-]*){0,3}(?:,\s*[A-Za-z][A-Za-z.' ]{0,30})?"
-    r"(?:,\s*(?i:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+\d{1,2}|\s*\([A-Za-z. ]{1,20}\))"
+    rf"(?:,\s*(?i:{'|'.join(MONTHS_SHORT)})[a-z]*\.?\s+\d{{1,2}}|\s*\([A-Za-z. ]{{1,20}}\))"
     r"\s+(?:-{1,2}|\u2013|\u2014)\s+(?=\S)"
 )
 
