@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -69,7 +70,7 @@ class Article:
         )
 
 
-_STRING_FIELDS = ("text", "html", "title", "source", "url", "published")
+_METADATA = ("title", "source", "url", "published")  # what a reader may leave out of a record
 
 
 def check_text_types(data: dict[str, Any]) -> None:
@@ -85,10 +86,9 @@ def check_text_types(data: dict[str, Any]) -> None:
     ident = data.get("id")
     if ident is not None and (isinstance(ident, bool) or not isinstance(ident, (str, int))):
         raise InputError(f"record's id is not a string or a whole number ({json_kind(ident)})")
-    for name in _STRING_FIELDS:
-        value = data.get(name)
-        if value is not None and not isinstance(value, str):
-            raise InputError(f"record's {name} is not a string ({json_kind(value)})")
+    bad = _not_strings(data, ("text", "html", *_METADATA))
+    if bad:
+        raise InputError(f"record's {bad[0]} is not a string ({json_kind(data[bad[0]])})")
 
 
 def misfits(data: dict[str, Any]) -> list[str]:
@@ -98,7 +98,11 @@ def misfits(data: dict[str, Any]) -> list[str]:
     >>> misfits({"id": "a", "title": ["x"], "url": 5, "source": None})
     ['title', 'url']
     """
-    return [name for name in _STRING_FIELDS[2:] if data.get(name) is not None and not isinstance(data[name], str)]
+    return _not_strings(data, _METADATA)
+
+
+def _not_strings(data: dict[str, Any], names: Sequence[str]) -> list[str]:
+    return [name for name in names if data.get(name) is not None and not isinstance(data[name], str)]
 
 
 def json_kind(value: Any) -> str:

@@ -255,9 +255,11 @@ def _opening(boiler: Sequence[bool], headline: int, others: Sequence[int],
     below the lines that may be headlines (``start``, :func:`~dedup.document.title_lines`): a
     one-sentence teaser, not a headline in sentence case."""
     title, choice = choose_title(headline, others, boiler)
+    if title >= 0 and (not boiler[title] or start < 0):
+        return title, choice, False  # most articles: a title, and no need to look further
     first = next((n for n, b in enumerate(boiler) if not b), -1)
     if title >= 0:
-        return title, choice, boiler[title] and first >= 0 and first == start
+        return title, choice, first == start
     return title, choice, first >= 0 and not looks_like_headline(words_at(first))
 
 

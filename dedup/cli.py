@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import sys
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, TypeVar
 
 import click
@@ -146,6 +146,12 @@ def cli() -> None:
     """Find copies of the same news story, group them and pick a canonical item."""
 
 
+def nothing_readable(paths: Sequence[str], skipped: int) -> click.ClickException:
+    """The one-line error of a run that read no article (``skipped`` inputs were skipped)."""
+    return click.ClickException(f"no readable articles in {', '.join(paths)}"
+                                + (f" ({skipped} inputs skipped)" if skipped else ""))
+
+
 def run_scan(paths: tuple[str, ...], config: Config, quiet: bool, strict: bool, jobs: int = 0,
              output: str | None = None) -> Result:
     """Read and cluster; shared by ``scan`` and ``eval``. The report file ``output``, if it is
@@ -159,9 +165,7 @@ def run_scan(paths: tuple[str, ...], config: Config, quiet: bool, strict: bool, 
         raise click.ClickException(str(exc)) from exc
     result.problems = warn.problems  # those found while listing folders too
     if not result.items:
-        raise click.ClickException(
-            f"no readable articles in {', '.join(paths)}"
-            + (f" ({len(result.problems)} inputs skipped)" if result.problems else ""))
+        raise nothing_readable(paths, len(result.problems))
     if strict and any(p.skipped for p in result.problems):
         n = sum(1 for p in result.problems if p.skipped)
         raise click.ClickException(str(StrictInputError(f"{n} input(s) skipped and --strict is set")))

@@ -18,7 +18,7 @@ import click
 from click.core import ParameterSource
 
 from . import report
-from .cli import Warner, build_config, config_options, emit, parse_duration, progress_hook
+from .cli import Warner, build_config, config_options, emit, nothing_readable, parse_duration, progress_hook
 from .errors import DedupError
 from .index import Index, IndexStats, Match
 from .reading import read_articles
@@ -90,8 +90,7 @@ def add_cmd(location: str, paths: tuple[str, ...], fmt: str, quiet: bool, **opti
         except DedupError as exc:
             raise click.ClickException(str(exc)) from exc
     if not counts:
-        raise click.ClickException(f"no readable articles in {', '.join(paths)}"
-                                   + (f" ({warn.skipped} inputs skipped)" if warn.skipped else ""))
+        raise nothing_readable(paths, warn.skipped)
     summary = (f"{counted(counts['added'], 'article')} added ({counted(counts['copies'], 'copy', 'copies')} of indexed "
                f"stories, {counted(counts['added'] - counts['copies'], 'new story', 'new stories')}), "
                f"{counts['present']} already in the index, {warn.skipped} skipped; the index holds "
@@ -121,8 +120,7 @@ def query_cmd(location: str, paths: tuple[str, ...], fmt: str, **options: Any) -
         except DedupError as exc:
             raise click.ClickException(str(exc)) from exc
     if not queried:
-        raise click.ClickException(f"no readable articles in {', '.join(paths)}"
-                                   + (f" ({warn.skipped} inputs skipped)" if warn.skipped else ""))
+        raise nothing_readable(paths, warn.skipped)
 
 
 def _stats_text(s: IndexStats) -> str:

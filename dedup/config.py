@@ -129,11 +129,10 @@ class Config:
         for f in dataclasses.fields(self):  # the types first: "128" or [1] would fail below with a TypeError
             value = getattr(self, f.name)
             if f.name == "prefer_sources":
-                if isinstance(value, str):  # one source, not one per letter
-                    value = (value,)
-                    object.__setattr__(self, f.name, value)
+                value = (value,) if isinstance(value, str) else value  # one source, not one per letter
                 check(isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value),
                       f"prefer_sources must be a list of source names, got {value!r}")
+                object.__setattr__(self, f.name, tuple(value))
             elif f.name not in ("window_seconds", "canonical"):  # (checked below)
                 whole = isinstance(f.default, int)
                 ok = isinstance(value, numbers.Integral if whole else numbers.Real) and not isinstance(value, bool)
@@ -156,8 +155,6 @@ class Config:
         check(self.window_seconds is None or self.window_seconds > 0, "window_seconds must be positive")
         check(isinstance(self.canonical, str) and self.canonical in ("earliest", "longest", "first"),
               f"canonical must be earliest, longest or first, got {self.canonical!r}")
-        if not isinstance(self.prefer_sources, tuple):
-            object.__setattr__(self, "prefer_sources", tuple(self.prefer_sources))
 
     def replace(self, **changes: Any) -> Config:
         """Return a copy with some fields changed (validated again)."""

@@ -582,9 +582,9 @@ def run(tasks: Iterable[Unit | list[Article]], config: Config, *, jobs: int = 1,
                 keep = []
                 for k, record in enumerate(records):
                     if record[0] in seen:
-                        where = record[3] if record[3] and record[3] != record[0] else None
-                        report(Problem(where or record[0], f"duplicate id {record[0]!r}, later copy skipped"
-                                       if where else "duplicate id, later copy skipped"))
+                        where = record[3] or record[0]  # a file's id is where it was read from
+                        report(Problem(where, "duplicate id, later copy skipped" if where == record[0]
+                                       else f"duplicate id {record[0]!r}, later copy skipped"))
                         continue
                     seen.add(record[0])
                     keep.append(k)
