@@ -150,7 +150,7 @@ def _verify(
     lead_aligned = (start_a - (head_a if head_a <= start_a else 0) <= config.lead_slack
                     and start_b - (head_b if head_b <= start_b else 0) <= config.lead_slack)
     if lead_aligned and _other_headlines(ta, tb, head_a, head_b, start_a, start_b):
-        return verdict(False, "headlines", "the shared text starts under two headlines with no word in common: "
+        return verdict(False, "headlines", "the shared text starts under two headlines that name different things: "
                                            "another story's lead, taken by a write-thru")
     if lead_aligned and containment >= config.containment_threshold:
         aside = f" (a new lead of {new_lead} words aside)" if new_lead else ""
