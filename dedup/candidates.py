@@ -28,6 +28,7 @@ from functools import lru_cache
 import numpy as np
 
 from .config import Config
+from .fingerprint import present
 
 SCREEN_CONFIDENCE = 0.999  # one-sided: a pair sharing more is screened out at most once in 1,000
 SKETCH_DTYPE = np.dtype("<u2")  # signature values kept for screening: their low 16 bits
@@ -230,14 +231,45 @@ def decode_pairs(encoded: np.ndarray, n: int) -> list[tuple[int, int]]:
     return list(zip((encoded // n).tolist(), (encoded % n).tolist()))
 
 
-def candidate_pairs(full: Sequence[np.ndarray], lead: Sequence[np.ndarray], config: Config) -> set[tuple[int, int]]:
-    """Pairs ``(i, j)``, ``i < j``, of positions whose signatures collide in either index."""
+def passage_keys(passages: np.ndarray, config: Config, first: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Band keys of the passage signatures a batch of texts has (``n x passages x width``,
+    :class:`~dedup.fingerprint.Signatures`), and the text each row of keys is of (numbered
+    from ``first``): the rows of the passage index."""
+    passages = np.asarray(passages)
+    have = present(passages)
+    owner = np.nonzero(have)[0].astype(np.int64) + first
+    keys = band_keys(passages[have], config.passage_lsh_threshold, passages.shape[-1])
+    return keys, owner
+
+
+def passage_pairs(keys: list[np.ndarray], owners: list[np.ndarray], n: int) -> np.ndarray:
+    """Encoded pairs ``i * n + j`` (``i < j``) of the ``n`` texts two of whose passages share a band
+    (rows of :func:`passage_keys`, in blocks)."""
+    owner = np.concatenate(owners) if owners else np.zeros(0, dtype=np.int64)
+    if len(owner) < 2:
+        return np.zeros(0, dtype=np.int64)
+    rows = pairs_from_keys(keys)
+    a, b = np.divmod(rows, len(owner))
+    a, b = owner[a], owner[b]
+    other = a != b  # two passages of one text
+    encoded: np.ndarray = np.minimum(a, b)[other] * n + np.maximum(a, b)[other]
+    return distinct(encoded)
+
+
+def candidate_pairs(full: Sequence[np.ndarray], lead: Sequence[np.ndarray], config: Config,
+                    passages: np.ndarray | None = None) -> set[tuple[int, int]]:
+    """Pairs ``(i, j)``, ``i < j``, of positions whose signatures collide in any index (whole
+    text, lead, and passages when given)."""
     n = len(full)
     if n < 2:
         return set()
     keys = np.hstack([band_keys(np.asarray(full), config.lsh_threshold, config.num_perm),
                       band_keys(np.asarray(lead), config.lead_lsh_threshold, config.num_perm)])
-    return set(decode_pairs(pairs_from_keys(keys), n))
+    found = pairs_from_keys(keys)
+    if passages is not None and config.passages:
+        rows, owner = passage_keys(passages, config)
+        found = distinct(np.concatenate([found, passage_pairs([rows], [owner], n)]))
+    return set(decode_pairs(found, n))
 
 
 def sketches(signatures: np.ndarray) -> np.ndarray:

@@ -34,11 +34,23 @@ class Config:
             paragraph) finds truncated copies and excerpts whose whole-text
             Jaccard similarity is low.
         seed: seed of the MinHash permutations (1, datasketch's default).
+        passages: how many *passage* fingerprints each article has (5; 0: none).
+            Short MinHashes (over the first half of the permutations) of
+            overlapping passages of the opening, ``passage_tokens`` words each, a
+            new one every three quarters of a passage (15 words): the first five
+            cover the first 82 words. A copy cut to a few sentences, one under a
+            rewritten headline, or a write-thru whose new lead pushed the story
+            down still shares a passage with the original when its lead and
+            whole text look too different.
+        passage_tokens: words in a passage (22).
 
     Candidate search (datasketch MinHashLSH)
         lsh_threshold: Jaccard threshold of the whole-text index (0.3). Low on
             purpose: recall is won here, precision in verification.
         lead_lsh_threshold: Jaccard threshold of the lead index (0.4).
+        passage_lsh_threshold: Jaccard threshold of the passage index (0.5): two
+            articles are candidates when any passage of one is this alike any
+            passage of the other.
         screen_fraction: candidates (and pairs inside a component, verified for
             clustering) that cannot be copies are dropped before verification
             (0.6; 0 verifies every candidate). A pair is dropped when
@@ -104,8 +116,11 @@ class Config:
     num_perm: int = 128
     lead_tokens: int = 40
     seed: int = 1
+    passages: int = 5
+    passage_tokens: int = 22
     lsh_threshold: float = 0.3
     lead_lsh_threshold: float = 0.4
+    passage_lsh_threshold: float = 0.5
     screen_fraction: float = 0.6
     min_block: int = 3
     containment_threshold: float = 0.7
@@ -143,7 +158,9 @@ class Config:
         check(self.shingle_size >= 1, "shingle_size must be at least 1")
         check(self.num_perm >= 16, "num_perm must be at least 16")
         check(self.lead_tokens >= self.shingle_size, "lead_tokens must be at least shingle_size")
-        for name in ("lsh_threshold", "lead_lsh_threshold", "containment_threshold",
+        check(self.passages >= 0, "passages must not be negative")
+        check(self.passage_tokens >= self.shingle_size, "passage_tokens must be at least shingle_size")
+        for name in ("lsh_threshold", "lead_lsh_threshold", "passage_lsh_threshold", "containment_threshold",
                      "overlap_threshold", "boilerplate_source_fraction", "link_fraction", "alias_overlap"):
             value = getattr(self, name)
             check(0.0 < value <= 1.0, f"{name} must be in (0, 1], got {value}")

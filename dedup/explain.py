@@ -14,10 +14,10 @@ import numpy as np
 
 from .article import Article
 from .boilerplate import BoilerplateStats, strip
-from .candidates import band_keys, screen_floor, screening_bounds, sketches
+from .candidates import band_keys, passage_keys, screen_floor, screening_bounds, sketches
 from .config import Config
 from .document import Doc, prepare
-from .fingerprint import estimate_jaccard, signatures
+from .fingerprint import estimate_jaccard, present, signatures
 from .pipeline import verify_pair
 from .verify import Verdict
 
@@ -36,6 +36,7 @@ class Explanation:
     verdict: Verdict
     bound: float = 1.0  # screening: upper bound of the shorter text's shingles found in the longer
     floor: float = 0.0  # screening drops a candidate pair whose bound is below this
+    passage_jaccard: float = 0.0  # of the most alike passages of the two (Config.passages)
 
     @property
     def screened(self) -> bool:
@@ -54,7 +55,8 @@ class Explanation:
             out.append(f"   source: {art.source or '(unknown)'}   published: {art.published or '(unknown)'}")
             out.append(f"   {len(doc.words)} words after cleaning, {len(doc.removed)} boilerplate segments removed")
         out.append("")
-        out.append(f"MinHash estimate: whole-text Jaccard {self.jaccard:.2f}, lead Jaccard {self.lead_jaccard:.2f}"
+        out.append(f"MinHash estimate: whole-text Jaccard {self.jaccard:.2f}, lead Jaccard {self.lead_jaccard:.2f}, "
+                   f"closest passages' Jaccard {self.passage_jaccard:.2f}"
                    f" -> {'a' if self.candidate else 'not a'} candidate pair in the LSH index")
         out.append(f"Screening: at most {self.bound:.0%} of the shorter text's shingles are in the longer (99.9%)"
                    + (f", under {self.floor:.0%}: dropped unverified" if self.screened else ""))
@@ -86,13 +88,21 @@ def explain(a: Article, b: Article, config: Config | None = None,
     stats = BoilerplateStats.build(prepare(x) for x in (corpus if corpus is not None else (a, b)))
     doc_a = strip(prepare(a), stats, config)
     doc_b = strip(prepare(b), stats, config)
-    fa, la = signatures(doc_a.tokens, config.shingle_size, config.lead_tokens, config.num_perm, config.seed)
-    fb, lb = signatures(doc_b.tokens, config.shingle_size, config.lead_tokens, config.num_perm, config.seed)
+    c = config
+    (fa, la, pa), (fb, lb, pb) = (signatures(d.tokens, c.shingle_size, c.lead_tokens, c.num_perm, c.seed,
+                                             c.passages, c.passage_tokens) for d in (doc_a, doc_b))
     keys = np.hstack([band_keys(np.array([fa, fb]), config.lsh_threshold, config.num_perm),
                       band_keys(np.array([la, lb]), config.lead_lsh_threshold, config.num_perm)])
     candidate = bool(np.any(keys[0] == keys[1]))
+    passage_jaccard = 0.0
+    if c.passages:
+        (rows_a, _), (rows_b, _) = passage_keys(pa[None], c), passage_keys(pb[None], c)
+        candidate = candidate or bool(np.any(rows_a[:, None, :] == rows_b[None, :, :]))
+        had_a, had_b = pa[present(pa)], pb[present(pb)]
+        if len(had_a) and len(had_b):
+            passage_jaccard = float((had_a[:, None, :] == had_b[None, :, :]).mean(axis=-1).max())
     verdict = verify_pair(doc_a, doc_b, a.published_at, b.published_at, config)
     bound = float(screening_bounds(sketches(fa), sketches(fb), np.array(len(doc_a.words)),
                                    np.array(len(doc_b.words)), config))
     return Explanation(a, b, doc_a, doc_b, estimate_jaccard(fa, fb), estimate_jaccard(la, lb), candidate, verdict,
-                       bound, screen_floor(config))
+                       bound, screen_floor(config), passage_jaccard)

@@ -12,8 +12,9 @@ array for the signatures), not one word or shingle at a time.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
@@ -175,51 +176,117 @@ def _fmix32(h: np.ndarray) -> np.ndarray:
 
 def minhash(shingles: np.ndarray, num_perm: int, seed: int) -> np.ndarray:
     """MinHash signature (uint32, ``num_perm`` values) of a set of shingle hashes."""
-    full, _ = _signatures(shingles, np.zeros(len(shingles), dtype=np.int64), 1, num_perm, seed, None)
-    signature: np.ndarray = full[0]
+    sigs = _signatures(shingles, np.zeros(len(shingles), dtype=np.int64), 1, num_perm, seed, Layout(1, 0, 1, 1))
+    signature: np.ndarray = sigs.full[0]
     return signature
 
 
+class Signatures(NamedTuple):
+    """MinHash signatures of a batch of texts (one row each, uint32).
+
+    ``full`` (``n x num_perm``) covers every shingle, ``lead`` (``n x num_perm``) the
+    shingles of the first ``lead_tokens`` words, and ``passages`` (``n x passages x
+    num_perm // 2``) short overlapping passages of the opening: passage ``k`` covers the
+    shingles starting at positions ``[k * step, k * step + width)`` (:class:`Layout`).
+    A passage the text is too short for is all ``0xFFFFFFFF`` (:func:`present`).
+    """
+
+    full: np.ndarray
+    lead: np.ndarray
+    passages: np.ndarray
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where the lead and the passages are, in shingles from the start of a text.
+
+    ``width`` shingles a passage, a new one every ``step``; a passage after the first is
+    kept only when the text has more than half of it.
+    """
+
+    lead: int
+    count: int
+    width: int
+    step: int
+
+    @classmethod
+    def of(cls, shingle_size: int, lead_tokens: int, passages: int, passage_tokens: int) -> Layout:
+        width = max(1, passage_tokens - shingle_size + 1)
+        return cls(max(1, lead_tokens - shingle_size + 1), passages, width, max(1, width * 3 // 4))
+
+    def cuts(self) -> np.ndarray:
+        """The shingle offsets at which the texts are cut into pieces: every piece lies wholly
+        inside or outside the lead and each passage."""
+        bounds = {0, self.lead}
+        for k in range(self.count):
+            bounds.update((k * self.step, k * self.step + self.width))
+        return np.array(sorted(bounds), dtype=np.int64)
+
+    def kept(self, shingles: np.ndarray) -> np.ndarray:
+        """Which passages (columns) texts of ``shingles`` shingles have: ``n x count`` bool."""
+        starts = np.arange(self.count) * self.step
+        need = np.where(starts == 0, 0, starts + self.width // 2)
+        kept: np.ndarray = np.asarray(shingles)[:, None] > need[None, :]
+        return kept
+
+
+def present(passages: np.ndarray) -> np.ndarray:
+    """Which passage signatures (rows along the last axis) stand for a passage the text has."""
+    found: np.ndarray = (passages != _MAX32).any(axis=-1)
+    return found
+
+
 def _signatures(hashes: np.ndarray, owner: np.ndarray, count: int, num_perm: int, seed: int,
-                lead: int | None) -> tuple[np.ndarray, np.ndarray]:
-    """Signatures of ``count`` texts from their shingles (grouped by ``owner``, in order):
-    over all shingles, and over the first ``lead`` of each text's."""
+                layout: Layout) -> Signatures:
+    """Signatures of ``count`` texts from their shingles (grouped by ``owner``, in order).
+
+    Each text's shingles are cut at :meth:`Layout.cuts` into pieces; the minimum of every
+    piece under every permutation is taken at once (``np.minimum.reduceat``), and the whole
+    text, the lead and each passage are the minimum over their pieces.
+    """
     a, b = permutations(num_perm, seed)
-    full = np.full((count, num_perm), _MAX32, dtype=np.uint32)
-    leads = np.full((count, num_perm), _MAX32, dtype=np.uint32)
-    if not len(hashes):
-        return full, leads
-    mixed = _fmix32(hashes)
-    texts, begin = np.unique(owner, return_index=True)  # owner is sorted: where each text's shingles begin
-    stop = np.concatenate((begin[1:], [len(owner)]))
-    mid = np.minimum(stop, begin + lead) if lead is not None else stop
-    # Blocks of whole texts, at most _MAX_SHINGLES rows each; a longer text a block at a time.
-    lo = 0
-    while lo < len(texts):
-        if stop[lo] - begin[lo] > _MAX_SHINGLES:
-            head = _min_over(mixed[begin[lo]:mid[lo]], a, b)
-            leads[texts[lo]] = head
-            full[texts[lo]] = np.minimum(head, _min_over(mixed[mid[lo]:stop[lo]], a, b))
-            lo += 1
-            continue
-        hi = int(np.searchsorted(stop, begin[lo] + _MAX_SHINGLES, side="right"))
-        rows = slice(int(begin[lo]), int(stop[hi - 1]))
-        # permutations x shingles, plus a sentinel column: reduceat runs along contiguous rows.
-        values = np.empty((num_perm, rows.stop - rows.start + 1), dtype=np.uint32)
-        with np.errstate(over="ignore"):
-            np.multiply.outer(a, mixed[rows], out=values[:, :-1])
-            values[:, :-1] += b[:, None]
-        values[:, -1] = _MAX32
-        edges = np.empty(2 * (hi - lo), dtype=np.int64)
-        edges[0::2] = begin[lo:hi] - rows.start
-        edges[1::2] = mid[lo:hi] - rows.start
-        mins = np.minimum.reduceat(values, edges, axis=1).T
-        head, rest = mins[0::2], mins[1::2]
-        rest[mid[lo:hi] == stop[lo:hi]] = _MAX32  # no shingles after the lead: reduceat gave one row
-        leads[texts[lo:hi]] = head
-        full[texts[lo:hi]] = np.minimum(head, rest)
-        lo = hi
-    return full, leads
+    cuts = layout.cuts()
+    pieces = len(cuts)
+    mins = np.full((count, pieces, num_perm), _MAX32, dtype=np.uint32)
+    if len(hashes):
+        mixed = _fmix32(hashes)
+        texts, begin = np.unique(owner, return_index=True)  # owner is sorted: where each text's shingles begin
+        stop = np.concatenate((begin[1:], [len(owner)]))
+        edges = np.minimum(begin[:, None] + cuts[None, :], stop[:, None])  # texts x pieces
+        empty = edges >= stop[:, None]
+        # Blocks of whole texts, at most _MAX_SHINGLES rows each; a longer text a block at a time.
+        lo = 0
+        while lo < len(texts):
+            if stop[lo] - begin[lo] > _MAX_SHINGLES:
+                ends = np.append(edges[lo, 1:], stop[lo])
+                for k in range(pieces):
+                    if not empty[lo, k]:
+                        mins[texts[lo], k] = _min_over(mixed[edges[lo, k]:ends[k]], a, b)
+                lo += 1
+                continue
+            hi = int(np.searchsorted(stop, begin[lo] + _MAX_SHINGLES, side="right"))
+            rows = slice(int(begin[lo]), int(stop[hi - 1]))
+            # permutations x shingles, plus a sentinel column: reduceat runs along contiguous rows.
+            values = np.empty((num_perm, rows.stop - rows.start + 1), dtype=np.uint32)
+            with np.errstate(over="ignore"):
+                np.multiply.outer(a, mixed[rows], out=values[:, :-1])
+                values[:, :-1] += b[:, None]
+            values[:, -1] = _MAX32
+            found = np.minimum.reduceat(values, (edges[lo:hi] - rows.start).ravel(), axis=1).T
+            found = found.reshape(hi - lo, pieces, num_perm)
+            found[empty[lo:hi]] = _MAX32  # an empty piece: reduceat gave one value of the next
+            mins[texts[lo:hi]] = found
+            lo = hi
+    full = mins.min(axis=1)
+    lead = mins[:, cuts < layout.lead].min(axis=1)
+    half = max(1, num_perm // 2)
+    passages = np.full((count, layout.count, half), _MAX32, dtype=np.uint32)
+    if layout.count and len(hashes):
+        kept = layout.kept(np.bincount(owner, minlength=count))
+        for k in range(layout.count):
+            inside = (cuts >= k * layout.step) & (cuts < k * layout.step + layout.width)
+            passages[kept[:, k], k] = mins[kept[:, k]][:, inside, :half].min(axis=1)
+    return Signatures(full, lead, passages)
 
 
 def _min_over(mixed: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -235,21 +302,23 @@ def _min_over(mixed: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def signature_batch(texts: Sequence[str], shingle_size: int, lead_tokens: int, num_perm: int,
-                    seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Whole-text and lead signatures (``len(texts) x num_perm`` uint32 arrays) of
-    lower-cased texts, words separated by single spaces.
+                    seed: int, passages: int = 0, passage_tokens: int = 22) -> Signatures:
+    """Whole-text, lead and passage signatures (:class:`Signatures`) of lower-cased texts,
+    words separated by single spaces.
 
-    The lead signature covers the shingles of the first ``lead_tokens`` words.
+    The lead signature covers the shingles of the first ``lead_tokens`` words; the
+    ``passages`` passage signatures, ``passage_tokens`` words each, overlap by a quarter.
     """
     hashes, owner = _shingles(texts, shingle_size)
-    return _signatures(hashes, owner, len(texts), num_perm, seed, max(1, lead_tokens - shingle_size + 1))
+    return _signatures(hashes, owner, len(texts), num_perm, seed,
+                       Layout.of(shingle_size, lead_tokens, passages, passage_tokens))
 
 
 def signatures(tokens: Sequence[str], shingle_size: int, lead_tokens: int, num_perm: int,
-               seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Whole-text and lead signatures of a lower-cased token sequence."""
-    full, lead = signature_batch([" ".join(tokens)], shingle_size, lead_tokens, num_perm, seed)
-    return full[0], lead[0]
+               seed: int, passages: int = 0, passage_tokens: int = 22) -> Signatures:
+    """Whole-text, lead and passage signatures of a lower-cased token sequence (one row)."""
+    sigs = signature_batch([" ".join(tokens)], shingle_size, lead_tokens, num_perm, seed, passages, passage_tokens)
+    return Signatures(sigs.full[0], sigs.lead[0], sigs.passages[0])
 
 
 def to_minhash(signature: np.ndarray, seed: int = 1) -> LeanMinHash:

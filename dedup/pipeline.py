@@ -46,6 +46,8 @@ from .candidates import (
     distinct,
     jaccard_upper_bounds,
     pairs_from_keys,
+    passage_keys,
+    passage_pairs,
     screen_floor,
     screening_bounds,
     sketch_agreement,
@@ -221,10 +223,10 @@ _OTHER = "\x03"  # or another line that may be its headline (document.choose_tit
 _START = "\x04"  # or the line at which the text starts below those (Prepared.text_start)
 
 
-def _pass_fingerprint(task: tuple[int, int]) -> tuple[np.ndarray, _Encoded, list[int], list[int], list[bytes],
-                                                      bytes, list[int]]:
-    """Strip boilerplate and fingerprint articles ``lo..hi-1``: band keys, cleaned texts (words
-    joined by spaces), word counts,
+def _pass_fingerprint(task: tuple[int, int]) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray], _Encoded,
+                                                      list[int], list[int], list[bytes], bytes, list[int]]:
+    """Strip boilerplate and fingerprint articles ``lo..hi-1``: band keys, the passage index's
+    rows (:func:`~dedup.candidates.passage_keys`), cleaned texts (words joined by spaces), word counts,
     headline lengths, a digest of each cleaned text's words (equal words, equal digests,
     whether or not a headline was found), the screening sketches
     (:func:`~dedup.candidates.sketches`) of their whole-text signatures and which title
@@ -273,11 +275,14 @@ def _pass_fingerprint(task: tuple[int, int]) -> tuple[np.ndarray, _Encoded, list
         digests.append(hashlib.blake2b(blob[at:at + size], digest_size=8).digest())
         at += size
     if not texts:
-        return np.zeros((0, 0), dtype=np.uint32), (blob, sizes_), lengths, heads, digests, b"", choices
-    fulls, leads = signature_batch(lowers, config.shingle_size, config.lead_tokens, config.num_perm, config.seed)
-    keys = np.hstack([band_keys(fulls, config.lsh_threshold, config.num_perm),
-                      band_keys(leads, config.lead_lsh_threshold, config.num_perm)])
-    return keys, (blob, sizes_), lengths, heads, digests, sketches(fulls).tobytes(), choices
+        nothing = np.zeros((0, 0), dtype=np.uint32), np.zeros(0, dtype=np.int64)
+        return nothing[0], nothing, (blob, sizes_), lengths, heads, digests, b"", choices
+    sigs = signature_batch(lowers, config.shingle_size, config.lead_tokens, config.num_perm, config.seed,
+                           config.passages, config.passage_tokens)
+    keys = np.hstack([band_keys(sigs.full, config.lsh_threshold, config.num_perm),
+                      band_keys(sigs.lead, config.lead_lsh_threshold, config.num_perm)])
+    return (keys, passage_keys(sigs.passages, config, lo), (blob, sizes_), lengths, heads, digests,
+            sketches(sigs.full).tobytes(), choices)
 
 
 def _pass_verify(task: tuple[np.ndarray, int, bool]) -> list[tuple[bool, float] | None]:
@@ -488,6 +493,8 @@ def _warm(config: Config) -> None:
     importing scipy once, here, rather than in every forked worker."""
     bands(config.lsh_threshold, config.num_perm)
     bands(config.lead_lsh_threshold, config.num_perm)
+    if config.passages:
+        bands(config.passage_lsh_threshold, config.num_perm // 2)
     permutations(config.num_perm, config.seed)
     jaccard_upper_bounds(config.num_perm)
 
@@ -616,16 +623,20 @@ def run(tasks: Iterable[Unit | list[Article]], config: Config, *, jobs: int = 1,
         state = {"config": config, "rule": rule, "segments": seg_spool.reader(), "keys": key_spool.reader()}
         fp_tasks = ((lo, min(n, lo + ARTICLES_PER_TASK)) for lo in range(0, n, ARTICLES_PER_TASK))
         key_chunks: list[np.ndarray] = []
+        passage_chunks: list[np.ndarray] = []
+        passage_owners: list[np.ndarray] = []
         lengths: list[int] = []
         heads: list[int] = []
         digests: list[bytes] = []
         choices = array("b")  # which title each article has (0: its own, k: its k-th other title line)
         workers = _Workers(jobs, state)
         try:
-            fingerprinted = (Counted(r, len(r[2])) for r in workers.map(_pass_fingerprint, fp_tasks))
+            fingerprinted = (Counted(r, len(r[3])) for r in workers.map(_pass_fingerprint, fp_tasks))
             for item in progress(fingerprinted, "fingerprinting", n):
-                keys_chunk, texts, lens, head, digest, sketch, choice = item.value
+                keys_chunk, (passage_chunk, passage_owner), texts, lens, head, digest, sketch, choice = item.value
                 key_chunks.append(keys_chunk)
+                passage_chunks.append(passage_chunk)
+                passage_owners.append(passage_owner)
                 doc_spool.extend_encoded(*texts)
                 sketch_spool.append(sketch)
                 lengths.extend(lens)
@@ -636,8 +647,11 @@ def run(tasks: Iterable[Unit | list[Article]], config: Config, *, jobs: int = 1,
             workers.close()
         lap("fingerprint")
         pairs = pairs_from_keys(key_chunks)
-        lap("candidates")
         del key_chunks
+        if config.passages:
+            pairs = distinct(np.concatenate([pairs, passage_pairs(passage_chunks, passage_owners, n)]))
+        del passage_chunks, passage_owners
+        lap("candidates")
 
         # Verification and clustering.
         times = np.array(published, dtype=np.float64)

@@ -31,7 +31,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dedup import Config, ConfigError, Index, IndexFormatError, IndexStoreError, InputError, find_duplicates
-from dedup.fingerprint import signatures, to_minhash
+from dedup.candidates import bands
+from dedup.fingerprint import present, signatures, to_minhash
 from dedup.index.store import FORMAT_VERSION
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -133,9 +134,17 @@ def check_consistent(index: Index) -> None:
         conn = sqlite3.connect(index.store.where)
         try:
             assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-            (bands,) = conn.execute("SELECT count(*) FROM bands").fetchone()
+            (bands,) = conn.execute("SELECT count(*) FROM bands WHERE substr(key, 1, 1) != x'02'").fetchone()
             per_article = index.header.bands.full[0] + index.header.bands.lead[0]
             assert bands == len(records) * per_article
+            # passage bands: one row per distinct (band, key) of an article's passages
+            b, r = index.header.bands.passage or (0, 0)
+            width = index.config.num_perm // 2
+            expected = sum(len({(i, row[i * r:(i + 1) * r].tobytes()) for row in
+                                np.frombuffer(raw, dtype="<u4").reshape(-1, width) for i in range(b)})
+                           for (raw,) in conn.execute("SELECT passages FROM articles"))
+            (passage_bands,) = conn.execute("SELECT count(*) FROM bands WHERE substr(key, 1, 1) = x'02'").fetchone()
+            assert passage_bands == expected and (expected > 0 or not records)
             (orphans,) = conn.execute("SELECT count(*) FROM pairs WHERE a NOT IN (SELECT n FROM articles) "
                                       "OR b NOT IN (SELECT n FROM articles)").fetchone()
             assert orphans == 0
@@ -472,6 +481,15 @@ def test_removing_everything_leaves_an_empty_index(location: str) -> None:
         # boilerplate counts went back to zero: the first article is stripped as in a new index
         again = index.add(articles[0])
         assert again.added and not again.joined
+        if not location.startswith("sqlite"):  # no LSH entry of the others is left in Redis
+            import redis
+
+            index.remove(articles[0]["id"])
+            client = redis.Redis.from_url(location.split("?")[0])
+            prefix = location.split("prefix=")[1].split("&")[0]
+            left = {k.decode() for k in client.scan_iter(f"{prefix}:*")}
+            assert left <= {f"{prefix}:{name}" for name in ("header", "seq", "clusters", "epoch")}, left
+            client.close()
     if location.startswith("sqlite"):
         conn = sqlite3.connect(location[len("sqlite:///"):])
         counts = conn.execute("SELECT sum(count) FROM segments").fetchone()[0]
@@ -652,10 +670,20 @@ def test_sqlite_band_keys_are_datasketchs(tmp_path: Path) -> None:
     words = conn.execute("SELECT words FROM articles").fetchone()[0].split()
     conn.close()
     c = Config()
-    full, _ = signatures([w.lower() for w in words], c.shingle_size, c.lead_tokens, c.num_perm, c.seed)
+    full, _, passages = signatures([w.lower() for w in words], c.shingle_size, c.lead_tokens, c.num_perm, c.seed,
+                                   c.passages, c.passage_tokens)
     lsh = MinHashLSH(num_perm=c.num_perm, params=(b, r))
     lsh.insert("x", to_minhash(full))
     assert stored == {key for table in lsh.hashtables for key in table.keys()}  # noqa: SIM118 - a datasketch storage, not a dict
+    # the passage index: every passage the article has, in one datasketch LSH of num_perm // 2
+    conn = sqlite3.connect(tmp_path / "index.db")
+    stored = {(k[1:3], k[3:]) for (k,) in conn.execute("SELECT key FROM bands WHERE substr(key, 1, 1) = x'02'")}
+    conn.close()
+    lsh = MinHashLSH(num_perm=c.num_perm // 2, params=bands(c.passage_lsh_threshold, c.num_perm // 2))
+    for k, passage in enumerate(passages[present(passages)]):
+        lsh.insert(k, to_minhash(passage))
+    assert len(passages[present(passages)]) == c.passages  # a long story has them all
+    assert stored == {(i.to_bytes(2, "big"), key) for i, table in enumerate(lsh.hashtables) for key in table.keys()}  # noqa: SIM118
 
 
 def test_no_pickle_in_sqlite(tmp_path: Path) -> None:
@@ -684,12 +712,18 @@ def test_redis_lsh_is_datasketchs_and_unpickled(redis_server: str) -> None:
         with index.store.read() as reader:
             words = reader.words([article["id"]])[article["id"]]
     c = Config()
-    full, _ = signatures([w.lower() for w in words], c.shingle_size, c.lead_tokens, c.num_perm, c.seed)
+    full, _, passages = signatures([w.lower() for w in words], c.shingle_size, c.lead_tokens, c.num_perm, c.seed,
+                                   c.passages, c.passage_tokens)
     port = int(redis_server.rsplit(":", 1)[1].split("/")[0])
     lsh = MinHashLSH(num_perm=c.num_perm, params=(b, r), prepickle=False,
                      storage_config={"type": "redis", "basename": f"{prefix}:full".encode(),
                                      "redis": {"host": "127.0.0.1", "port": port}})
     assert lsh.query(to_minhash(full)) == [article["id"].encode()]
+    passage_lsh = MinHashLSH(num_perm=c.num_perm // 2, params=index.header.bands.passage, prepickle=False,
+                             storage_config={"type": "redis", "basename": f"{prefix}:passage".encode(),
+                                             "redis": {"host": "127.0.0.1", "port": port}})
+    for k, passage in enumerate(passages[present(passages)]):
+        assert f"{article['id']}\0{k}".encode() in passage_lsh.query(to_minhash(passage))
     client = redis.Redis(port=port)
     header = json.loads(client.get(f"{prefix}:header"))
     assert header["format"] == FORMAT_VERSION and header["bands"]["full"] == [b, r]

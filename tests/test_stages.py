@@ -25,6 +25,7 @@ from dedup.fingerprint import (
     estimate_jaccard,
     minhash,
     permutations,
+    present,
     segment_keys,
     shingle_hashes,
     signature_batch,
@@ -373,7 +374,7 @@ def test_signatures_are_datasketch_minhashes(num_perm: int, seed: int) -> None:
     shingles = shingle_hashes(" ".join(TOKENS), 3)
     reference = MinHash(num_perm=num_perm, seed=seed, hashfunc=int)
     reference.update_batch(shingles.tolist())
-    full, lead = signatures(TOKENS, 3, 40, num_perm, seed)
+    full, lead, _ = signatures(TOKENS, 3, 40, num_perm, seed)
     assert np.array_equal(full, reference.hashvalues)
     lead_reference = MinHash(num_perm=num_perm, seed=seed, hashfunc=int)
     lead_reference.update_batch(shingle_hashes(" ".join(TOKENS[:40]), 3).tolist())
@@ -414,11 +415,12 @@ def test_a_batch_fingerprints_each_text_as_if_alone() -> None:
     long = " ".join(TOKENS * 30)  # more shingles than one block of the signature array holds
     texts = [" ".join(TOKENS), "", "too short", " ".join(TOKENS[:30]), long, " ".join(TOKENS[100:]), "x"]
     texts += [" ".join(TOKENS[k:]) for k in range(0, 200, 10)]  # several blocks
-    full, lead = signature_batch(texts, 3, 40, 128, 1)
+    full, lead, passages = signature_batch(texts, 3, 40, 128, 1, 5, 22)
     for k, text in enumerate(texts):
-        alone_full, alone_lead = signatures(text.split(), 3, 40, 128, 1)
+        alone_full, alone_lead, alone_passages = signatures(text.split(), 3, 40, 128, 1, 5, 22)
         assert np.array_equal(full[k], alone_full)
         assert np.array_equal(lead[k], alone_lead)
+        assert np.array_equal(passages[k], alone_passages)
         reference = MinHash(num_perm=128, hashfunc=int)
         reference.update_batch(shingle_hashes(text, 3).tolist())
         assert np.array_equal(full[k], reference.hashvalues)
@@ -428,19 +430,43 @@ def test_a_batch_fingerprints_each_text_as_if_alone() -> None:
     assert np.array_equal(full[1], MinHash(num_perm=128).hashvalues)  # empty
 
 
+@pytest.mark.parametrize(("passage_tokens", "shingle_size"), [(22, 3), (10, 3), (7, 2), (5, 5)])
+def test_passages_are_minhashes_of_overlapping_runs_of_the_opening(passage_tokens: int, shingle_size: int) -> None:
+    """Passage k is the first half of the MinHash of the shingles starting at words
+    [k * step, k * step + width); one that a text has less than half of is absent."""
+    width = passage_tokens - shingle_size + 1
+    step = max(1, width * 3 // 4)
+    for n in (0, 2, 21, 40, 60, 61, 70, 400):  # words
+        text = " ".join(TOKENS[:n])
+        _, _, passages = signatures(text.split(), shingle_size, 40, 128, 1, 6, passage_tokens)
+        assert passages.shape == (6, 64)
+        shingles = shingle_hashes(text, shingle_size).tolist()
+        for k in range(6):
+            start = k * step
+            if (k and len(shingles) <= start + width // 2) or not shingles:
+                assert not present(passages[k]), (n, k)
+                continue
+            reference = MinHash(num_perm=128, hashfunc=int)
+            reference.update_batch(shingles[start:start + width])
+            assert present(passages[k])
+            assert np.array_equal(passages[k], reference.hashvalues[:64]), (n, k)
+
+
 def test_empty_text_signature_is_datasketch_empty() -> None:
     assert np.array_equal(minhash(shingle_hashes("", 3), 128, 1), MinHash(num_perm=128).hashvalues)
 
 
 # ---------------------------------------------------------------- candidates
 
-def _sigs(texts: Sequence[str], config: Config = CONFIG) -> tuple[list[np.ndarray], list[np.ndarray]]:
-    full, lead = [], []
+def _sigs(texts: Sequence[str], config: Config = CONFIG) -> tuple[list[np.ndarray], list[np.ndarray], np.ndarray]:
+    full, lead, passages = [], [], []
     for t in texts:
-        f, ld = signatures(doc(t).tokens, config.shingle_size, config.lead_tokens, config.num_perm, config.seed)
+        f, ld, ps = signatures(doc(t).tokens, config.shingle_size, config.lead_tokens, config.num_perm, config.seed,
+                               config.passages, config.passage_tokens)
         full.append(f)
         lead.append(ld)
-    return full, lead
+        passages.append(ps)
+    return full, lead, np.array(passages)
 
 
 def test_candidates_find_copies_and_truncated_copies_only() -> None:
@@ -453,9 +479,25 @@ def test_candidates_find_copies_and_truncated_copies_only() -> None:
         story("reuters-2110"),
         story("reuters-9134"),
     ]
-    pairs = candidate_pairs(*_sigs(texts), CONFIG)
+    full, lead, passages = _sigs(texts)
+    pairs = candidate_pairs(full, lead, CONFIG, passages)
     assert {(0, 1), (0, 2), (1, 2)} <= pairs
     assert not any(3 in p or 4 in p for p in pairs)
+
+
+def test_passages_find_a_short_write_thru_the_lead_and_whole_text_miss() -> None:
+    """A copy cut to two sentences under a new lead: its lead is the new lead, its whole text a
+    fraction of the story's; a passage past the new lead is the story's first."""
+    key = "reuters-4441"
+    body = " ".join(paragraphs(STORIES[key]["text"])).split()
+    new_lead = " ".join(words(normalise_text(story("reuters-2110")))[:40])  # 40 words of something else
+    texts = [story(key), STORIES[key]["title"] + "\n\n" + new_lead + "\n" + " ".join(body[:32]),
+             story("reuters-9134")]
+    full, lead, passages = _sigs(texts)
+    assert (0, 1) not in candidate_pairs(full, lead, CONFIG)
+    assert (0, 1) in candidate_pairs(full, lead, CONFIG, passages)
+    assert candidate_pairs(full, lead, CONFIG, passages) == {(0, 1)}
+    assert (0, 1) not in candidate_pairs(full, lead, CONFIG.replace(passages=0), passages)
 
 
 def _variants(seed: int) -> list[list[str]]:

@@ -38,7 +38,7 @@ from ..cluster import SAMPLE_MEMBERS, _summarise
 from ..config import Config
 from ..document import Doc, prepare
 from ..errors import ConfigError, IndexStoreError, InputError
-from ..fingerprint import signatures
+from ..fingerprint import present, signatures
 from ..pipeline import Assignment, Cluster, Item, Progress, Result, no_progress, verify_pair
 from ..verify import Verdict
 from .store import FORMAT_VERSION, Header, NewArticle, PairScore, Reader, Record, Store, check_header
@@ -111,6 +111,7 @@ class _Fingerprinted:
     segment_keys: tuple[int, ...]
     full: np.ndarray
     lead: np.ndarray
+    passages: np.ndarray  # the ones the article has (fingerprint.present)
 
 
 Roster = list[tuple[str, int]]  # a cluster's member ids with their seq, oldest first (Reader.roster)
@@ -200,7 +201,7 @@ class Index:
                             source=art.source, url=art.url, published=art.published, matched=decision.matched,
                             similarity=decision.similarity)
             w.count_segments(prepared.group, 1, dict.fromkeys(keys, 1))
-            w.insert(NewArticle(record, fp.doc.words, keys, fp.full, fp.lead, fp.doc.head))
+            w.insert(NewArticle(record, fp.doc.words, keys, fp.full, fp.lead, fp.passages, fp.doc.head))
             if decision.pairs:
                 w.put_scores(cluster, decision.pairs)
             size, leaders = len(decision.members) + 1, [record]
@@ -253,9 +254,10 @@ class Index:
                                  Counter({prepared.group: docs + 1}))
         doc = strip(prepared, stats, self.config)
         c = self.config
-        full, lead = signatures(doc.tokens, c.shingle_size, c.lead_tokens, c.num_perm, c.seed)
+        sigs = signatures(doc.tokens, c.shingle_size, c.lead_tokens, c.num_perm, c.seed, c.passages, c.passage_tokens)
         when = art.published_at
-        return _Fingerprinted(art, doc, when.timestamp() if when else None, keys, full, lead)
+        return _Fingerprinted(art, doc, when.timestamp() if when else None, keys, sigs.full, sigs.lead,
+                              sigs.passages[present(sigs.passages)])
 
     def _decide(self, r: Reader, fp: _Fingerprinted, merging: bool = False) -> _Decision:
         """The cluster the article joins (average linkage), with the pair scores behind it;
@@ -266,7 +268,7 @@ class Index:
         new = _Decision(None, [], None, 1.0, [])
         if not fp.doc.words:
             return new
-        placed = r.candidates(fp.full, fp.lead)
+        placed = r.candidates(fp.full, fp.lead, fp.passages)
         placed.pop(fp.article.id, None)
         if not placed:
             return new

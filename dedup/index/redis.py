@@ -1,9 +1,10 @@
 """The shared backend: Redis, for several worker processes feeding one index.
 
-The LSH tables are datasketch's own: two ``MinHashLSH`` objects with
-``storage_config={"type": "redis", ...}`` (basenames ``PREFIX:full`` and
-``PREFIX:lead``, ``prepickle=False``, article ids as UTF-8 bytes keys), so
-datasketch can query them directly. Their writes are queued, with the rest of
+The LSH tables are datasketch's own: three ``MinHashLSH`` objects with
+``storage_config={"type": "redis", ...}`` (basenames ``PREFIX:full``,
+``PREFIX:lead`` and ``PREFIX:passage``, ``prepickle=False``, article ids as
+UTF-8 bytes keys; in the passage index, an article's passage ``k`` is under the
+key ``ID``, a NUL byte, then ``k``), so datasketch can query them directly. Their writes are queued, with the rest of
 an article's state, in one ``MULTI``/``EXEC`` transaction.
 
 Other keys, all under ``PREFIX`` (``dedup`` unless the URL says ``?prefix=``)::
@@ -33,6 +34,7 @@ from __future__ import annotations
 
 import json
 import urllib.parse
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from typing import Any
@@ -67,6 +69,13 @@ def _record(article_id: str, values: Sequence[bytes | None]) -> Record:
                   matched=_text(v[b"matched"]), similarity=float(v[b"similarity"] or 1.0))
 
 
+def _buckets(lsh: MinHashLSH, signature: np.ndarray) -> Iterator[bytes]:
+    """The Redis keys of the buckets a signature falls in, one a band (as ``MinHashLSH.query``)."""
+    hashvalues = to_minhash(signature).hashvalues
+    for (start, end), table in zip(lsh.hashranges, lsh.hashtables):
+        yield table.redis_key(lsh._H(hashvalues[start:end]))
+
+
 def _pair_field(a: str, b: str) -> bytes:
     return json.dumps(sorted((a, b))).encode("utf-8")
 
@@ -97,6 +106,7 @@ class RedisStore:
         self._redis_params = {k: params[k] for k in ("host", "port", "db", "username", "password") if k in params}
         self._header: Header | None = None
         self.lsh: tuple[MinHashLSH, MinHashLSH] | None = None
+        self.passage_lsh: MinHashLSH | None = None
 
     def key(self, *parts: str | int) -> str:
         return ":".join([self.prefix, *map(str, parts)])
@@ -124,11 +134,14 @@ class RedisStore:
         self._header = header
         num_perm = int(header.config["num_perm"])
 
-        def lsh(name: str, params: tuple[int, int]) -> MinHashLSH:
+        def lsh(name: str, params: tuple[int, int], perm: int = num_perm) -> MinHashLSH:
             config = {"type": "redis", "basename": self.key(name).encode("utf-8"), "redis": self._redis_params}
-            return MinHashLSH(num_perm=num_perm, params=params, storage_config=config, prepickle=False)
+            return MinHashLSH(num_perm=perm, params=params, storage_config=config, prepickle=False)
 
         self.lsh = (lsh("full", header.bands.full), lsh("lead", header.bands.lead))
+        passage = header.bands.passage
+        self.passage_lsh = None if passage is None else lsh("passage", passage, num_perm // 2)
+        self.passages = int(header.config.get("passages", 0))
 
     @contextmanager
     def read(self) -> Iterator[_Txn]:
@@ -177,6 +190,7 @@ class _Txn:
         self.pipe = pipe
         assert store.lsh is not None
         self.lsh = store.lsh
+        self.passage_lsh = store.passage_lsh
 
     def _w(self) -> Any:
         if self.pipe is None:
@@ -221,15 +235,17 @@ class _Txn:
         values = self.r.hmget(self.s.key("seg", group), [str(k) for k in keys])
         return int(docs), {k: int(v) for k, v in zip(keys, values) if v is not None}
 
-    def candidates(self, full: np.ndarray, lead: np.ndarray) -> dict[str, tuple[int, int]]:
-        """datasketch's ``MinHashLSH.query`` for both indexes (the union of the buckets), in one
+    def candidates(self, full: np.ndarray, lead: np.ndarray, passages: np.ndarray) -> dict[str, tuple[int, int]]:
+        """datasketch's ``MinHashLSH.query`` for the indexes (the union of the buckets), in one
         command; then each id's cluster and seq."""
-        buckets = []
+        buckets: list[bytes] = []
         for lsh, sig in zip(self.lsh, (full, lead)):
-            hashvalues = to_minhash(sig).hashvalues
-            for (start, end), table in zip(lsh.hashranges, lsh.hashtables):
-                buckets.append(table.redis_key(lsh._H(hashvalues[start:end])))
-        return self._placed([key.decode("utf-8") for key in self.r.sunion(buckets)])
+            buckets.extend(_buckets(lsh, sig))
+        if self.passage_lsh is not None:
+            for sig in passages:
+                buckets.extend(_buckets(self.passage_lsh, sig))
+        ids = {key.partition(b"\0")[0].decode("utf-8") for key in self.r.sunion(buckets)}
+        return self._placed(sorted(ids))
 
     def members(self, cluster: int) -> list[Record]:
         ids = [i.decode("utf-8") for i in self.r.smembers(self.s.key("m", cluster))]
@@ -305,14 +321,24 @@ class _Txn:
         pipe.zadd(self.s.key("ids"), {rec.id: rec.seq})
         pipe.zadd(self.s.key("when"), {rec.id: rec.time if rec.time is not None else rec.added})
         pipe.sadd(self.s.key("m", rec.cluster), rec.id)
-        key = rec.id.encode("utf-8")
-        for lsh, sig in zip(self.lsh, (new.full, new.lead)):
+        for key, lsh, sig in self._entries(rec.id, new.full, new.lead, new.passages):
             # MinHashLSH._insert, with its writes queued in this transaction
+            assert sig is not None  # (given for every entry)
             hashvalues = to_minhash(sig).hashvalues
             bands = [lsh._H(hashvalues[start:end]) for start, end in lsh.hashranges]
             lsh.keys._insert(pipe, key, *bands)
             for band, table in zip(bands, lsh.hashtables):
                 table._insert(pipe, band, key)
+
+    def _entries(self, article_id: str, full: np.ndarray | None, lead: np.ndarray | None,
+                 passages: np.ndarray | None) -> Iterator[tuple[bytes, MinHashLSH, np.ndarray | None]]:
+        """Each LSH entry of an article: its key, its index and its signature (when given)."""
+        key = article_id.encode("utf-8")
+        yield key, self.lsh[0], full
+        yield key, self.lsh[1], lead
+        if self.passage_lsh is not None:
+            for k in range(self.s.passages if passages is None else len(passages)):
+                yield key + b"\0" + str(k).encode("ascii"), self.passage_lsh, None if passages is None else passages[k]
 
     def count_segments(self, group: str, docs: int, keys: dict[int, int]) -> None:
         pipe = self._w()
@@ -363,17 +389,20 @@ class _Txn:
 
     def delete(self, record: Record) -> None:
         pipe = self._w()
-        key = record.id.encode("utf-8")
-        for lsh in self.lsh:
-            # MinHashLSH._remove, queued; a bucket left empty leaves its table's listing too
-            bands = self.r.lrange(lsh.keys.redis_key(key), 0, -1)
-            sizes = self.r.pipeline(transaction=False)
-            for band, table in zip(bands, lsh.hashtables):
-                sizes.scard(table.redis_key(band))
-            for band, table, size in zip(bands, lsh.hashtables, sizes.execute()):
-                pipe.srem(table.redis_key(band), key)
-                if size <= 1:
-                    pipe.hdel(table._name, band)
+        # MinHashLSH._remove, queued; a bucket left empty leaves its table's listing too (two
+        # passages of one article may share a bucket: it is empty when both leave it)
+        entries = [(key, lsh, self.r.lrange(lsh.keys.redis_key(key), 0, -1))
+                   for key, lsh, _ in self._entries(record.id, None, None, None)]
+        held = [(key, table, band) for key, lsh, bands in entries for band, table in zip(bands, lsh.hashtables)]
+        sizes = self.r.pipeline(transaction=False)
+        for _, table, band in held:
+            sizes.scard(table.redis_key(band))
+        leaving = Counter((table._name, band) for _, table, band in held)
+        for (key, table, band), size in zip(held, sizes.execute()):
+            pipe.srem(table.redis_key(band), key)
+            if size <= leaving[table._name, band]:
+                pipe.hdel(table._name, band)
+        for key, lsh, _ in entries:
             lsh.keys._remove(pipe, key)
         fields = [f for f in self.r.hkeys(self.s.key("s", record.cluster)) if record.id in json.loads(f)]
         if fields:

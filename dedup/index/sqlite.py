@@ -6,12 +6,15 @@ Tables:
     the versioned settings (one JSON value under the key ``header``).
 ``articles``
     one row per article: metadata, cluster, the words verification compares
-    (space-joined, after boilerplate removal), its segment keys and both
-    MinHash signatures (little-endian ``uint32``/``int64`` arrays, no pickle).
+    (space-joined, after boilerplate removal), its segment keys and its
+    MinHash signatures: whole text, lead, and the passages it has, one after
+    the other (little-endian ``uint32``/``int64`` arrays, no pickle).
 ``bands``
-    the LSH tables of the whole-text and lead indexes: one row per (band key,
-    article). A key is a 3-byte prefix (index, band number) followed by
-    datasketch's bucket key, so the (b, r) and band hashing are datasketch's.
+    the LSH tables of the whole-text, lead and passage indexes: one row per
+    (band key, article). A key is a 3-byte prefix (index, band number) followed
+    by datasketch's bucket key, so the (b, r) and band hashing are datasketch's.
+    All passages of an article go in one table: two articles are candidates
+    when any passage of one shares a band with any of the other.
 ``pairs``
     verified pairs inside each cluster (score, match), for similarities and the
     cluster's weakest link.
@@ -59,7 +62,8 @@ CREATE TABLE IF NOT EXISTS articles (
     words TEXT NOT NULL,
     segments BLOB NOT NULL,
     full BLOB NOT NULL,
-    lead BLOB NOT NULL
+    lead BLOB NOT NULL,
+    passages BLOB NOT NULL
 );
 CREATE INDEX IF NOT EXISTS articles_cluster ON articles (cluster);
 CREATE INDEX IF NOT EXISTS articles_when ON articles (coalesce(time, added));
@@ -264,14 +268,23 @@ class _Txn:
                 f"SELECT key, count FROM segments WHERE g = ? AND key IN ({_marks(len(chunk))})", (g, *chunk)))
         return int(docs), counts
 
-    def _band_keys(self, full: np.ndarray, lead: np.ndarray) -> list[bytes]:
+    def _band_keys(self, full: np.ndarray, lead: np.ndarray, passages: np.ndarray) -> list[bytes]:
+        bands = self.header.bands
         keys: list[bytes] = []
-        for kind, (sig, params) in enumerate(((full, self.header.bands.full), (lead, self.header.bands.lead))):
+        for kind, (sig, params) in enumerate(((full, bands.full), (lead, bands.lead))):
             keys.extend(struct.pack(">BH", kind, i) + key for i, key in enumerate(band_keys(sig, params)))
+        if bands.passage is not None:
+            keys.extend(dict.fromkeys(struct.pack(">BH", 2, i) + key for sig in passages
+                                      for i, key in enumerate(band_keys(sig, bands.passage))))
         return keys
 
-    def candidates(self, full: np.ndarray, lead: np.ndarray) -> dict[str, tuple[int, int]]:
-        keys = self._band_keys(full, lead)
+    def _passages(self, raw: bytes) -> np.ndarray:
+        width = int(self.header.config["num_perm"]) // 2
+        rows: np.ndarray = np.frombuffer(raw, dtype="<u4").reshape(-1, width)
+        return rows
+
+    def candidates(self, full: np.ndarray, lead: np.ndarray, passages: np.ndarray) -> dict[str, tuple[int, int]]:
+        keys = self._band_keys(full, lead, passages)
         # The distinct rows first, then their ids: joining every band row (a story on hundreds of
         # sites shares each band with all its copies) and then de-duplicating ids cost 2.3x more.
         rows = self.conn.execute("SELECT id, cluster, n FROM articles WHERE n IN "
@@ -325,14 +338,16 @@ class _Txn:
         r = new.record
         cur = self.conn.execute(
             "INSERT INTO articles (n, id, cluster, grp, length, added, time, title, source, url, published, matched, "
-            "similarity, words, segments, full, lead) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "similarity, words, segments, full, lead, passages) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (r.seq, r.id, r.cluster, r.group, r.length, r.added, r.time, r.title, r.source, r.url, r.published,
              r.matched, r.similarity, stored_words(new.words, new.head),
              np.asarray(new.segment_keys, dtype="<i8").tobytes(),
-             new.full.astype("<u4").tobytes(), new.lead.astype("<u4").tobytes()))
+             new.full.astype("<u4").tobytes(), new.lead.astype("<u4").tobytes(),
+             new.passages.astype("<u4").tobytes()))
         n = cur.lastrowid
         self.conn.executemany("INSERT OR IGNORE INTO bands (key, n) VALUES (?, ?)",
-                              [(key, n) for key in self._band_keys(new.full, new.lead)])
+                              [(key, n) for key in self._band_keys(new.full, new.lead, new.passages)])
 
     def count_segments(self, group: str, docs: int, keys: dict[int, int]) -> None:
         self.conn.execute("INSERT INTO groups (name, docs) VALUES (?, ?) "
@@ -369,11 +384,13 @@ class _Txn:
         self.delete_cluster(gone)
 
     def delete(self, record: Record) -> None:
-        row = self.conn.execute("SELECT n, full, lead FROM articles WHERE id = ?", (record.id,)).fetchone()
+        row = self.conn.execute("SELECT n, full, lead, passages FROM articles WHERE id = ?",
+                                (record.id,)).fetchone()
         if row is None:
             return
-        n, full, lead = row
-        keys = self._band_keys(np.frombuffer(full, dtype="<u4"), np.frombuffer(lead, dtype="<u4"))
+        n, full, lead, passages = row
+        keys = self._band_keys(np.frombuffer(full, dtype="<u4"), np.frombuffer(lead, dtype="<u4"),
+                               self._passages(passages))
         self.conn.executemany("DELETE FROM bands WHERE key = ? AND n = ?", [(k, n) for k in keys])
         self.conn.execute("DELETE FROM pairs WHERE a = ? OR b = ?", (n, n))
         self.conn.execute("DELETE FROM articles WHERE n = ?", (n,))

@@ -29,9 +29,9 @@ from ..document import Doc
 from ..errors import IndexFormatError
 from ..fingerprint import HASH_SCHEME
 
-FORMAT_VERSION = 3  # 2: shingle hashes and segment keys from the bytes of the text (fingerprint.span_hashes);
+FORMAT_VERSION = 4  # 2: shingle hashes and segment keys from the bytes of the text (fingerprint.span_hashes);
 # 3: segment keys and shingle hashes of text with the letters OCR confuses folded together
-# (fingerprint._folded)
+# (fingerprint._folded); 4: passage signatures and their LSH bands (Config.passages)
 """Version of the stored layout; bumped whenever an older dedup could misread it."""
 
 BAND_HASH = "datasketch-byteswap"
@@ -40,15 +40,20 @@ BAND_HASH = "datasketch-byteswap"
 
 @dataclass(frozen=True)
 class Bands:
-    """The (b, r) LSH parameters of the whole-text and the lead index."""
+    """The (b, r) LSH parameters of the whole-text, the lead and the passage index (None: no
+    passages)."""
 
     full: tuple[int, int]
     lead: tuple[int, int]
+    passage: tuple[int, int] | None = None
 
 
 def bands_for(config: Config) -> Bands:
-    """The parameters datasketch's ``MinHashLSH`` picks for the config's two thresholds."""
-    return Bands(bands(config.lsh_threshold, config.num_perm), bands(config.lead_lsh_threshold, config.num_perm))
+    """The parameters datasketch's ``MinHashLSH`` picks for the config's thresholds (the passage
+    index's for passage signatures of ``num_perm // 2`` values)."""
+    passage = bands(config.passage_lsh_threshold, config.num_perm // 2) if config.passages else None
+    return Bands(bands(config.lsh_threshold, config.num_perm), bands(config.lead_lsh_threshold, config.num_perm),
+                 passage)
 
 
 def band_keys(signature: np.ndarray, params: tuple[int, int]) -> list[bytes]:
@@ -80,7 +85,8 @@ class Header:
             "lead_tokens": self.config["lead_tokens"],
             "hash_scheme": self.hash_scheme,
             "band_hash": self.band_hash,
-            "bands": {"full": list(self.bands.full), "lead": list(self.bands.lead)},
+            "bands": {"full": list(self.bands.full), "lead": list(self.bands.lead),
+                      **({"passage": list(self.bands.passage)} if self.bands.passage else {})},
             "config": self.config,
         }, sort_keys=True)
 
@@ -95,8 +101,9 @@ class Header:
             raise IndexFormatError(
                 f"{where}: index format {fmt} is newer than this dedup reads ({FORMAT_VERSION}); upgrade dedup")
         try:
-            full, lead = data["bands"]["full"], data["bands"]["lead"]
-            params = Bands((int(full[0]), int(full[1])), (int(lead[0]), int(lead[1])))
+            full, lead, passage = data["bands"]["full"], data["bands"]["lead"], data["bands"].get("passage")
+            params = Bands((int(full[0]), int(full[1])), (int(lead[0]), int(lead[1])),
+                           None if passage is None else (int(passage[0]), int(passage[1])))
             return cls(fmt, dict(data["config"]), params, str(data["hash_scheme"]), str(data["band_hash"]))
         except (ValueError, TypeError, KeyError) as exc:
             raise IndexFormatError(f"{where}: the index header is unreadable ({exc})") from exc
@@ -165,6 +172,7 @@ class NewArticle:
     segment_keys: tuple[int, ...]
     full: np.ndarray
     lead: np.ndarray
+    passages: np.ndarray  # the passage signatures the article has (fingerprint.present), one a row
     head: int = 0  # words of the headline (Doc.head)
 
 
@@ -219,9 +227,9 @@ class Reader(Protocol):
         """Articles of ``group`` so far, and how many of them hold each segment key."""
         ...
 
-    def candidates(self, full: np.ndarray, lead: np.ndarray) -> dict[str, tuple[int, int]]:
-        """Ids whose signature shares a band with ``full`` (whole-text index) or ``lead``, each
-        with its cluster and seq."""
+    def candidates(self, full: np.ndarray, lead: np.ndarray, passages: np.ndarray) -> dict[str, tuple[int, int]]:
+        """Ids whose signature shares a band with ``full`` (whole-text index) or ``lead``, or one of
+        whose passages shares one with a row of ``passages``, each with its cluster and seq."""
         ...
 
     def members(self, cluster: int) -> list[Record]: ...
