@@ -317,6 +317,8 @@ def _blocks(chunks: Iterable[bytes], where: str, on_problem: ProblemHandler) -> 
         pieces, size = ([rest], len(rest)) if rest else ([], 0)
         if not block:
             return None
+        if first == 1 and not _opens_an_object(block):
+            raise _NotJsonLinesError
         if not bad_utf8 and not block.isascii():
             try:
                 block.decode("utf-8")
@@ -330,24 +332,40 @@ def _blocks(chunks: Iterable[bytes], where: str, on_problem: ProblemHandler) -> 
         return batch
 
     reads = iter(chunks)
-    while True:
-        try:
-            chunk = next(reads, b"")
-        except Exception:
-            batch = cut(final=False)
+    try:
+        while True:
+            try:
+                chunk = next(reads, b"")
+            except Exception:
+                batch = cut(final=False)
+                if batch is not None:
+                    yield batch
+                raise
+            if chunk:
+                pieces.append(chunk)
+                size += len(chunk)
+                if size < BYTES_PER_BLOCK or b"\n" not in chunk:
+                    continue
+            batch = cut(final=not chunk)
             if batch is not None:
                 yield batch
-            raise
-        if chunk:
-            pieces.append(chunk)
-            size += len(chunk)
-            if size < BYTES_PER_BLOCK or b"\n" not in chunk:
-                continue
-        batch = cut(final=not chunk)
-        if batch is not None:
-            yield batch
-        if not chunk:
-            return
+            if not chunk:
+                return
+    except _NotJsonLinesError:
+        on_problem(Problem(where, "not JSON Lines: the first line is not a JSON object (give one object per line, "
+                                  "or plain text and HTML as files in a folder)"))
+
+
+class _NotJsonLinesError(Exception):
+    """Raised inside :func:`_blocks` when a stream's first line is no JSON object."""
+
+
+def _opens_an_object(block: bytes) -> bool:
+    """Whether the first line of a stream's first block that is not blank starts a JSON
+    object (or the block holds blank lines only). Plain text or a JSON array is not JSON
+    Lines: reported once, not once a line."""
+    stripped = block.lstrip(b" \t\r\n")
+    return not stripped or stripped.startswith(b"{")
 
 
 def _jsonl_file_batches(src: Source, on_problem: ProblemHandler) -> Iterator[BlockBatch]:

@@ -262,6 +262,27 @@ def test_bad_stdin_line_is_warned_with_its_line_number() -> None:
     assert len(_jsonl(result)) == 3
 
 
+@pytest.mark.parametrize("given", ["Plain text of a story.\nA second line.\nA third.\n",
+                                   '[{"id": "a", "text": "A JSON array, not JSON Lines."}]\n'])
+def test_stdin_that_is_not_json_lines_is_one_warning(given: str) -> None:
+    result = invoke("scan", "-", input=given)
+    assert result.exit_code == 1
+    warnings = [line for line in result.stderr.splitlines() if line.startswith("Warning:")]
+    assert warnings == ["Warning: <stdin>: not JSON Lines: the first line is not a JSON object (give one object "
+                        "per line, or plain text and HTML as files in a folder)"]
+
+
+def test_a_jsonl_file_of_plain_text_is_one_warning_and_the_rest_is_read(tmp_path: Path) -> None:
+    (tmp_path / "notes.jsonl").write_text("\n\nsome notes\n{\"id\": \"x\", \"text\": \"never read\"}\n")
+    (tmp_path / "story.txt").write_text("Copper prices firmed on the London Metal Exchange on Tuesday.\n")
+    result = invoke("scan", str(tmp_path), "--format", "jsonl")
+    assert result.exit_code == 0
+    assert [line for line in result.stderr.splitlines() if line.startswith("Warning:")] == [
+        "Warning: notes.jsonl: not JSON Lines: the first line is not a JSON object (give one object per line, "
+        "or plain text and HTML as files in a folder)"]
+    assert [r["id"] for r in _jsonl(result)] == ["story.txt"]
+
+
 # ---------------------------------------------------------------- errors and --strict
 
 def test_missing_path(tmp_path: Path) -> None:
