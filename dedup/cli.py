@@ -75,13 +75,23 @@ def progress_hook(quiet: bool) -> Callable[[Iterable[T], str, int | None], Itera
 
 
 def config_options(func: Callable[..., Any]) -> Callable[..., Any]:
-    """Options shared by every command that matches articles."""
+    """Options shared by every command that matches articles and picks canonical items."""
     defaults = Config()
     options = [
         click.option("--canonical", type=click.Choice(["earliest", "longest", "first"]), default=defaults.canonical,
                      show_default=True, help="How the canonical item of a cluster is chosen."),
         click.option("--prefer-source", "prefer_source", default="", metavar="NAMES",
                      help='Comma-separated sources to prefer as canonical, e.g. "Associated Press,Reuters".'),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return matching_options(func)
+
+
+def matching_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Options of every command that matches articles (``explain`` has no canonical item to pick)."""
+    defaults = Config()
+    options = [
         click.option("--window", default=None, metavar="DURATION",
                      help="Only link articles published within this span of each other (e.g. 3d, 12h)."),
         click.option("--containment", type=float, default=defaults.containment_threshold, show_default=True,
@@ -121,8 +131,8 @@ def run_options(func: Callable[..., Any]) -> Callable[..., Any]:
     return func
 
 
-def build_config(canonical: str, prefer_source: str, window: str | None, containment: float,
-                 lsh_threshold: float, shingle_size: int, num_perm: int, screen: float | None = None) -> Config:
+def build_config(window: str | None, containment: float, lsh_threshold: float, shingle_size: int, num_perm: int,
+                 screen: float | None = None, canonical: str = Config.canonical, prefer_source: str = "") -> Config:
     try:
         window_seconds = parse_duration(window) if window else None
     except click.BadParameter as exc:
@@ -268,7 +278,7 @@ def eval_cmd(paths: tuple[str, ...], truth_path: str, as_json: bool, show: int, 
 @click.option("--in", "corpus", type=click.Path(exists=True), default=None, metavar="PATH",
               help="The folder or file the articles were scanned from: A and B may then be ids within it, "
                    "and boilerplate is counted over all of it, as scan does.")
-@config_options
+@matching_options
 @screen_option
 def explain(first: str, second: str, corpus: str | None, **options: Any) -> None:
     """Show why articles A and B are (or are not) copies of one story.

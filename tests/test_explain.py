@@ -98,3 +98,10 @@ def test_explain_names_the_headline_under_a_sites_tagline(tmp_path: Path) -> Non
     assert result.exit_code == 0, result.output
     assert ("   title:  Council Approves Harbor Dredging Plan  (not 'Local news since 1891': a line the site repeats)"
             in result.output.splitlines())
+
+
+def test_explain_offers_no_canonical_options() -> None:
+    """A pair has no canonical item to pick: explain does not take options that would do nothing."""
+    result = invoke("explain", "a", "b", "--canonical", "longest")
+    assert result.exit_code == 2 and "No such option '--canonical'" in result.output
+    assert "--prefer-source" not in invoke("explain", "--help").output
