@@ -21,7 +21,7 @@ from . import report
 from .cli import Warner, build_config, config_options, emit, nothing_readable, parse_duration, progress_hook
 from .errors import DedupError
 from .index import Index, IndexStats, Match
-from .reading import read_articles
+from .reading import Problem, read_articles
 from .report import counted
 
 _CONFIG_OPTIONS = ("canonical", "prefer_source", "window", "containment", "lsh_threshold", "shingle_size", "num_perm")
@@ -82,6 +82,12 @@ def add_cmd(location: str, paths: tuple[str, ...], fmt: str, quiet: bool, **opti
         try:
             for article in hook(read_articles(paths, warn), "indexing", None):
                 m = index.add(article)
+                if m.taken:
+                    warn(Problem(article.where or article.id, f"the index holds another text under the id "
+                                 f"{article.id!r}: not added (a file's id is its path in the folder given: add "
+                                 f"the folder above it, or give JSON Lines with distinct ids)"))
+                    counts["taken"] += 1
+                    continue
                 counts["added" if m.added else "present"] += 1
                 counts["copies" if m.added and m.joined else "other"] += 1
                 if fmt == "jsonl":

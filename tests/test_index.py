@@ -379,9 +379,23 @@ def test_adding_an_id_again_changes_nothing(location: str) -> None:
     original = _story(0)
     with Index.open(location) as index:
         first = index.add(original)
-        again = index.add(dict(original, text=_story(1)["text"]))
+        again = index.add(dict(original, title="Another title"))
         assert again == replace(first, added=False, present=True)
         assert index.query(original) == again
+        assert len(index) == 1
+
+
+def test_another_text_under_a_held_id_is_not_taken_for_the_held_article(location: str) -> None:
+    """day1/a.txt and day2/a.txt added from their folders share the id a.txt: the second is
+    told apart by its text, not added, and said to be so; a query places it as a new article."""
+    original, other = _story(0), dict(_story(1), id=_story(0)["id"])
+    with Index.open(location) as index:
+        first = index.add(original)
+        clash = index.add(other)
+        assert clash == replace(first, added=False, present=True, taken=True)
+        assert index.add(original) == replace(first, added=False, present=True, taken=False)
+        where = index.query(other)
+        assert (where.present, where.cluster, where.added) == (False, None, False)
         assert len(index) == 1
 
 

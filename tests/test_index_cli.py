@@ -109,7 +109,7 @@ def test_query_does_not_add(tmp_path: Path, first: Path, later: Path) -> None:
     jsonl = invoke("index", "query", db, str(later), "--format", "jsonl")
     assert json.loads(jsonl.stdout) == {"id": "coast-2110", "cluster": 1, "canonical_id": "wire-2110",
                                         "is_canonical": False, "similarity": 1.0, "matched": "wire-2110",
-                                        "joined": True, "added": False, "present": False}
+                                        "joined": True, "added": False, "present": False, "taken": False}
 
 
 def test_stats(tmp_path: Path, first: Path) -> None:
@@ -190,3 +190,18 @@ def test_every_index_command_is_documented() -> None:
         page = invoke("index", name, "--help")
         assert page.exit_code == 0
         assert page.stdout.startswith(f"Usage: cli index {name} ")
+
+
+def test_a_file_whose_id_the_index_holds_with_another_text_is_warned_about_and_skipped(tmp_path: Path) -> None:
+    for day, story in (("day1", "reuters-9134"), ("day2", "reuters-2924")):
+        (tmp_path / day).mkdir()
+        (tmp_path / day / "a.txt").write_text(_record(story, "x", "Wire", None)["text"])
+    index = str(tmp_path / "index.db")
+    assert invoke("index", "add", index, str(tmp_path / "day1")).exit_code == 0
+    result = invoke("index", "add", index, str(tmp_path / "day2"))
+    assert result.exit_code == 0
+    warnings = [line for line in result.stderr.splitlines() if line.startswith("Warning:")]
+    assert len(warnings) == 1 and "the index holds another text under the id 'a.txt': not added" in warnings[0]
+    assert "0 articles added" in result.stdout and "1 skipped" in result.stdout
+    again = invoke("index", "add", index, str(tmp_path / "day1"))  # the same file again: no warning
+    assert "Warning" not in again.stderr and "1 already in the index" in again.stdout

@@ -41,7 +41,7 @@ from ..errors import ConfigError, IndexStoreError, InputError
 from ..fingerprint import present, signatures
 from ..pipeline import Assignment, Cluster, Item, Progress, Result, no_progress, verify_pair
 from ..verify import Verdict
-from .store import FORMAT_VERSION, Header, NewArticle, PairScore, Reader, Record, Store, check_header
+from .store import FORMAT_VERSION, Header, NewArticle, PairScore, Reader, Record, Store, check_header, text_digest
 
 _UTC = dt.UTC
 SAMPLE = 64  # members of one cluster verified against a new article, at most
@@ -61,6 +61,8 @@ class Match:
     ``query`` and for an id the index already held (``add`` then changes
     nothing and reports where that article is). ``present`` is True for an id
     the index already held: the match is the stored article's, not this one's.
+    ``taken`` is True when that stored article has another text: this one was
+    not added (from ``add``; ``query`` places it as a new article).
     """
 
     id: str
@@ -72,6 +74,7 @@ class Match:
     joined: bool
     added: bool
     present: bool = False
+    taken: bool = False
 
     @property
     def is_duplicate(self) -> bool:
@@ -81,7 +84,7 @@ class Match:
     def to_dict(self) -> dict[str, Any]:
         return {"id": self.id, "cluster": self.cluster, "canonical_id": self.canonical_id,
                 "is_canonical": self.is_canonical, "similarity": self.similarity, "matched": self.matched,
-                "joined": self.joined, "added": self.added, "present": self.present}
+                "joined": self.joined, "added": self.added, "present": self.present, "taken": self.taken}
 
 
 @dataclass(frozen=True)
@@ -126,6 +129,11 @@ class _Decision:
     pairs: list[PairScore]
     leader: Record | None = None  # the cluster's canonical member (Index._leader)
     absorbed: list[tuple[int, Roster, Record, list[PairScore]]] = field(default_factory=list)  # clusters it merges
+
+
+def _taken(rec: Record, art: Article) -> bool:
+    """Whether the stored ``rec`` has ``art``'s id but another text."""
+    return rec.digest is not None and rec.digest != text_digest(art.text)
 
 
 class Index:
@@ -183,15 +191,17 @@ class Index:
         """Add one article (atomically) and say where it landed.
 
         An id already in the index is not added again: its current place is
-        returned with ``added=False``.
+        returned with ``added=False`` (and ``taken=True`` when the stored
+        article's text is not this one's).
         """
         art = _as_article(article)
         prepared = prepare(art)
         keys = tuple(dict.fromkeys(s.key for s in prepared.segments))
+        digest = text_digest(art.text)
         with self.store.write() as w:
             existing = w.get(art.id)
             if existing is not None:
-                return self._existing(w, existing)
+                return self._existing(w, existing, digest)
             fp = self._fingerprint(w, art, prepared, keys)
             decision = self._decide(w, fp, merging=True)
             cluster = decision.cluster if decision.cluster is not None else w.next_cluster()
@@ -199,7 +209,7 @@ class Index:
                             length=len(fp.doc.words), added=self.clock(), time=fp.time,
                             title=fp.doc.title or art.title,
                             source=art.source, url=art.url, published=art.published, matched=decision.matched,
-                            similarity=decision.similarity)
+                            similarity=decision.similarity, digest=digest)
             w.count_segments(prepared.group, 1, dict.fromkeys(keys, 1))
             w.insert(NewArticle(record, fp.doc.words, keys, fp.full, fp.lead, fp.passages, fp.doc.head))
             if decision.pairs:
@@ -229,7 +239,7 @@ class Index:
         keys = tuple(dict.fromkeys(s.key for s in prepared.segments))
         with self.store.read() as r:
             existing = r.get(art.id)
-            if existing is not None:
+            if existing is not None and not _taken(existing, art):
                 return self._existing(r, existing)
             fp = self._fingerprint(r, art, prepared, keys)
             decision = self._decide(r, fp)
@@ -242,10 +252,11 @@ class Index:
         return Match(art.id, decision.cluster, canonical, canonical == art.id, decision.similarity,
                      decision.matched, True, False)
 
-    def _existing(self, r: Reader, rec: Record) -> Match:
+    def _existing(self, r: Reader, rec: Record, digest: str | None = None) -> Match:
         canonical = r.canonical(rec.cluster) or rec.id
         return Match(rec.id, rec.cluster, canonical, canonical == rec.id, rec.similarity, rec.matched,
-                     rec.matched is not None, False, present=True)
+                     rec.matched is not None, False, present=True,
+                     taken=digest is not None and rec.digest is not None and rec.digest != digest)
 
     def _fingerprint(self, r: Reader, art: Article, prepared: Any, keys: tuple[int, ...]) -> _Fingerprinted:
         """Strip boilerplate with the counts so far (this article included) and fingerprint."""

@@ -52,7 +52,7 @@ LOCK_LEASE = 10.0
 """Seconds a writer holds the lock at most (``?lease=`` in the URL); far above the milliseconds an ``add`` takes."""
 
 _FIELDS = (b"cluster", b"seq", b"group", b"length", b"added", b"time", b"title", b"source", b"url", b"published",
-           b"matched", b"similarity")
+           b"matched", b"similarity", b"digest")
 
 
 def _text(value: bytes | None) -> str | None:
@@ -66,7 +66,7 @@ def _record(article_id: str, values: Sequence[bytes | None]) -> Record:
                   group=_text(v[b"group"]) or "", length=int(v[b"length"] or 0), added=float(v[b"added"] or 0),
                   time=None if time is None else float(time), title=_text(v[b"title"]),
                   source=_text(v[b"source"]), url=_text(v[b"url"]), published=_text(v[b"published"]),
-                  matched=_text(v[b"matched"]), similarity=float(v[b"similarity"] or 1.0))
+                  matched=_text(v[b"matched"]), similarity=float(v[b"similarity"] or 1.0), digest=_text(v[b"digest"]))
 
 
 def _buckets(lsh: MinHashLSH, signature: np.ndarray) -> Iterator[bytes]:
@@ -314,7 +314,7 @@ class _Txn:
             "segments": np.asarray(new.segment_keys, dtype="<i8").tobytes()}
         if rec.time is not None:
             values["time"] = repr(rec.time)
-        for name in ("title", "source", "url", "published", "matched"):
+        for name in ("title", "source", "url", "published", "matched", "digest"):
             if getattr(rec, name) is not None:
                 values[name] = getattr(rec, name)
         pipe.hset(self.s.key("a", rec.id), mapping=values)

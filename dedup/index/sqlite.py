@@ -63,7 +63,8 @@ CREATE TABLE IF NOT EXISTS articles (
     segments BLOB NOT NULL,
     full BLOB NOT NULL,
     lead BLOB NOT NULL,
-    passages BLOB NOT NULL
+    passages BLOB NOT NULL,
+    digest TEXT
 );
 CREATE INDEX IF NOT EXISTS articles_cluster ON articles (cluster);
 CREATE INDEX IF NOT EXISTS articles_when ON articles (coalesce(time, added));
@@ -81,13 +82,13 @@ CREATE TABLE IF NOT EXISTS segments (
 ) WITHOUT ROWID;
 """
 
-_RECORD = "id, cluster, n, grp, length, added, time, title, source, url, published, matched, similarity"
+_RECORD = "id, cluster, n, grp, length, added, time, title, source, url, published, matched, similarity, digest"
 
 
 def _record(row: Sequence[Any]) -> Record:
     return Record(id=row[0], cluster=row[1], seq=row[2], group=row[3], length=row[4], added=row[5], time=row[6],
                   title=row[7], source=row[8], url=row[9], published=row[10], matched=row[11],
-                  similarity=row[12])
+                  similarity=row[12], digest=row[13])
 
 
 def _marks(n: int) -> str:
@@ -338,10 +339,10 @@ class _Txn:
         r = new.record
         cur = self.conn.execute(
             "INSERT INTO articles (n, id, cluster, grp, length, added, time, title, source, url, published, matched, "
-            "similarity, words, segments, full, lead, passages) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "similarity, digest, words, segments, full, lead, passages) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (r.seq, r.id, r.cluster, r.group, r.length, r.added, r.time, r.title, r.source, r.url, r.published,
-             r.matched, r.similarity, stored_words(new.words, new.head),
+             r.matched, r.similarity, r.digest, stored_words(new.words, new.head),
              np.asarray(new.segment_keys, dtype="<i8").tobytes(),
              new.full.astype("<u4").tobytes(), new.lead.astype("<u4").tobytes(),
              new.passages.astype("<u4").tobytes()))
