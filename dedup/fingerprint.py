@@ -278,14 +278,15 @@ def _signatures(hashes: np.ndarray, owner: np.ndarray, count: int, num_perm: int
             mins[texts[lo:hi]] = found
             lo = hi
     full = mins.min(axis=1)
-    lead = mins[:, cuts < layout.lead].min(axis=1)
+    lead = mins[:, :int(np.searchsorted(cuts, layout.lead))].min(axis=1)
     half = max(1, num_perm // 2)
     passages = np.full((count, layout.count, half), _MAX32, dtype=np.uint32)
     if layout.count and len(hashes):
-        kept = layout.kept(np.bincount(owner, minlength=count))
+        lacking = ~layout.kept(np.bincount(owner, minlength=count))
         for k in range(layout.count):
-            inside = (cuts >= k * layout.step) & (cuts < k * layout.step + layout.width)
-            passages[kept[:, k], k] = mins[kept[:, k]][:, inside, :half].min(axis=1)
+            first, stop = np.searchsorted(cuts, [k * layout.step, k * layout.step + layout.width])
+            np.min(mins[:, first:stop, :half], axis=1, out=passages[:, k])  # the passage's pieces: a view
+            passages[lacking[:, k], k] = _MAX32
     return Signatures(full, lead, passages)
 
 
