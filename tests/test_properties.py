@@ -467,3 +467,25 @@ def test_collapse_folds_only_crowded_neighbours_into_representatives(size: int, 
             assert pair in accepted and agree[pair] >= clustering.NEAR_AGREEMENT
             assert keys[r] < keys[v]
             assert rep[r] == r
+
+
+@given(st.dictionaries(st.tuples(st.integers(0, 9), st.integers(0, 9)).filter(lambda p: p[0] < p[1]),
+                       st.floats(0.0, 1.0), max_size=40),
+       st.integers(1, 4), st.floats(0.0, 1.0))
+def test_best_pairs_keeps_each_articles_best_passing_pairs_and_no_other(scored: dict[tuple[int, int], float],
+                                                                        keep: int, floor: float) -> None:
+    """pipeline.best_pairs: every pair it keeps passes the floor and is among the ``keep`` best of
+    one of its articles; every article keeps its ``keep`` best passing pairs."""
+    from dedup.pipeline import best_pairs
+
+    n = 10
+    pairs = sorted(scored)
+    encoded = np.array([i * n + j for i, j in pairs], dtype=np.int64)
+    got = {(int(e) // n, int(e) % n) for e in best_pairs(encoded, np.array([scored[p] for p in pairs]), n, floor, keep)}
+    passing = [p for p in pairs if scored[p] >= floor]
+
+    def best_of(article: int) -> list[tuple[int, int]]:
+        mine = [p for p in passing if article in p]
+        return sorted(mine, key=lambda p: (-scored[p], pairs.index(p)))[:keep]
+
+    assert got == {p for article in range(n) for p in best_of(article)}
