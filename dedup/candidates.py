@@ -249,11 +249,16 @@ def passage_pairs(keys: list[np.ndarray], owners: list[np.ndarray], n: int) -> n
     if len(owner) < 2:
         return np.zeros(0, dtype=np.int64)
     rows = pairs_from_keys(keys)
-    a, b = np.divmod(rows, len(owner))
-    a, b = owner[a], owner[b]
-    other = a != b  # two passages of one text
-    encoded: np.ndarray = np.minimum(a, b)[other] * n + np.maximum(a, b)[other]
-    return distinct(encoded)
+    # owner is sorted (a text's rows are together, texts in order): a pair of rows (r < s) is
+    # a pair of texts (owner[r] <= owner[s]); mapped a million row pairs at a time, for memory
+    found = []
+    for start in range(0, len(rows), 1 << 20):
+        a, b = np.divmod(rows[start:start + (1 << 20)], len(owner))
+        a, b = owner[a], owner[b]
+        other = a != b  # not two passages of one text
+        found.append(a[other] * n + b[other])
+    del rows
+    return distinct(np.concatenate([np.zeros(0, dtype=np.int64), *found]))
 
 
 def candidate_pairs(full: Sequence[np.ndarray], lead: Sequence[np.ndarray], config: Config,

@@ -1392,3 +1392,19 @@ def test_one_preferred_source_given_as_a_string_is_one_source() -> None:
     assert Config(prefer_sources="Reuters").prefer_sources == ("Reuters",)
     assert Config.from_dict({"prefer_sources": ["AP", "Reuters"]}).prefer_sources == ("AP", "Reuters")
     assert Config(num_perm=np.int64(64), lsh_threshold=np.float32(0.5)).num_perm == 64
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_passage_pairs_are_the_texts_two_of_whose_passages_share_a_band(seed: int) -> None:
+    """candidates.passage_pairs against all pairs of rows, in blocks as the workers give them."""
+    from dedup.candidates import passage_pairs
+
+    rng = np.random.default_rng(seed)
+    owners = np.sort(rng.integers(0, 40, 150))  # texts with 0 to several passages
+    keys = rng.integers(0, 12, (150, 3)).astype(np.uint32)  # few distinct keys: many collisions
+    expected = {(int(owners[r]), int(owners[s])) for r in range(150) for s in range(r + 1, 150)
+                if owners[r] != owners[s] and (keys[r] == keys[s]).any()}
+    cut = 70
+    found = passage_pairs([keys[:cut], keys[cut:]], [owners[:cut], owners[cut:]], 40)
+    assert {(int(e) // 40, int(e) % 40) for e in found} == expected
+    assert list(found) == sorted(set(found.tolist()))
