@@ -112,7 +112,7 @@ def _pairs_of(size: int) -> tuple[np.ndarray, np.ndarray]:
     return i, j
 
 
-def pairs_from_keys(keys: np.ndarray | list[np.ndarray]) -> np.ndarray:
+def pairs_from_keys(keys: np.ndarray | list[np.ndarray], *, chain_equal: bool = False) -> np.ndarray:
     """Encoded pairs ``i * n + j`` (``i < j``) of rows that share a key in some band (column).
 
     ``keys`` is an ``n x bands`` array, or a list of such arrays (row blocks), which
@@ -122,7 +122,12 @@ def pairs_from_keys(keys: np.ndarray | list[np.ndarray]) -> np.ndarray:
 
     Rows with the same keys in every band (copies with the same text) are banded
     once, as one row: their pairs are the same in every band, and generating them
-    band after band (then sorting the repeats away) was most of the work.
+    band after band (then sorting the repeats away) was most of the work. With
+    ``chain_equal``, such rows are paired along a chain (sorted), not all with all, and a
+    bucket pairs one row of each set of equal rows (the first), not all their rows: the
+    pairs join the same rows into the same components, and their number grows with the
+    rows, not with the square of the copies (the passage index, where every copy of a
+    story has the same passages).
     """
     blocks = [k for k in keys if len(k)] if isinstance(keys, list) else [keys]
     n = sum(len(k) for k in blocks)
@@ -158,6 +163,10 @@ def pairs_from_keys(keys: np.ndarray | list[np.ndarray]) -> np.ndarray:
     # time: by_group lists each group's rows in row order, so a (groups x size) array of them
     # gives all their pairs at once.
     rows_found: list[np.ndarray] = []
+    if chain_equal:
+        linked = group[by_group[1:]] == group[by_group[:-1]]  # consecutive rows of one group
+        rows_found.append(by_group[:-1][linked].astype(np.int64) * n + by_group[1:][linked])
+        group_size = np.ones_like(group_size)  # below: each group one row, its first
     for size in distinct(group_size[group_size > 1]).tolist():
         if size > MAX_BUCKET:
             rows_found.extend(bucket_pairs(members(g)) for g in np.flatnonzero(group_size == size).tolist())
@@ -248,7 +257,7 @@ def passage_pairs(keys: list[np.ndarray], owners: list[np.ndarray], n: int) -> n
     owner = np.concatenate(owners) if owners else np.zeros(0, dtype=np.int64)
     if len(owner) < 2:
         return np.zeros(0, dtype=np.int64)
-    rows = pairs_from_keys(keys)
+    rows = pairs_from_keys(keys, chain_equal=True)
     # owner is sorted (a text's rows are together, texts in order): a pair of rows (r < s) is
     # a pair of texts (owner[r] <= owner[s]); mapped a million row pairs at a time, for memory
     found = []
