@@ -6,7 +6,8 @@ Signatures are exactly those of ``datasketch.MinHash`` with the default
 :func:`to_minhash` and use any datasketch index or storage backend with it.
 The work is done for all shingles of a batch of articles at once (prefix
 sums over their bytes for the shingle hashes, one ``shingles x permutations``
-array for the signatures), not one word or shingle at a time.
+array for the signatures, cut into pieces from which the whole-text, lead and
+passage signatures are taken), not one word or shingle at a time.
 """
 
 from __future__ import annotations
@@ -176,7 +177,8 @@ def _fmix32(h: np.ndarray) -> np.ndarray:
 
 def minhash(shingles: np.ndarray, num_perm: int, seed: int) -> np.ndarray:
     """MinHash signature (uint32, ``num_perm`` values) of a set of shingle hashes."""
-    sigs = _signatures(shingles, np.zeros(len(shingles), dtype=np.int64), 1, num_perm, seed, Layout(1, 0, 1, 1))
+    whole = Layout(lead=1, count=0, width=1, step=1)  # no passages; the lead is not used
+    sigs = _signatures(shingles, np.zeros(len(shingles), dtype=np.int64), 1, num_perm, seed, whole)
     signature: np.ndarray = sigs.full[0]
     return signature
 
