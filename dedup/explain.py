@@ -14,7 +14,7 @@ import numpy as np
 
 from .article import Article
 from .boilerplate import BoilerplateStats, strip
-from .candidates import band_keys, passage_keys, screen_floor, screening_bounds, sketches
+from .candidates import candidate_pairs, screen_floor, screening_bounds, sketches
 from .config import Config
 from .document import Doc, prepare
 from .fingerprint import estimate_jaccard, present, signatures
@@ -91,16 +91,10 @@ def explain(a: Article, b: Article, config: Config | None = None,
     c = config
     (fa, la, pa), (fb, lb, pb) = (signatures(d.tokens, c.shingle_size, c.lead_tokens, c.num_perm, c.seed,
                                              c.passages, c.passage_tokens) for d in (doc_a, doc_b))
-    keys = np.hstack([band_keys(np.array([fa, fb]), config.lsh_threshold, config.num_perm),
-                      band_keys(np.array([la, lb]), config.lead_lsh_threshold, config.num_perm)])
-    candidate = bool(np.any(keys[0] == keys[1]))
-    passage_jaccard = 0.0
-    if c.passages:
-        (rows_a, _), (rows_b, _) = passage_keys(pa[None], c), passage_keys(pb[None], c)
-        candidate = candidate or bool(np.any(rows_a[:, None, :] == rows_b[None, :, :]))
-        had_a, had_b = pa[present(pa)], pb[present(pb)]
-        if len(had_a) and len(had_b):
-            passage_jaccard = float((had_a[:, None, :] == had_b[None, :, :]).mean(axis=-1).max())
+    candidate = (0, 1) in candidate_pairs([fa, fb], [la, lb], c, np.array([pa, pb]))
+    had_a, had_b = pa[present(pa)], pb[present(pb)]
+    passage_jaccard = (float((had_a[:, None, :] == had_b[None, :, :]).mean(axis=-1).max())
+                       if len(had_a) and len(had_b) else 0.0)
     verdict = verify_pair(doc_a, doc_b, a.published_at, b.published_at, config)
     bound = float(screening_bounds(sketches(fa), sketches(fb), np.array(len(doc_a.words)),
                                    np.array(len(doc_b.words)), config))

@@ -224,7 +224,7 @@ _START = "\x04"  # or the line at which the text starts below those (Prepared.te
 
 
 def _pass_fingerprint(task: tuple[int, int]) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray], _Encoded,
-                                                      list[int], list[int], list[bytes], bytes, list[int]]:
+                                                      list[int], list[int], np.ndarray, bytes, list[int]]:
     """Strip boilerplate and fingerprint articles ``lo..hi-1``: band keys, the passage index's
     rows (:func:`~dedup.candidates.passage_keys`), cleaned texts (words joined by spaces), word counts,
     headline lengths, a digest of each cleaned text's words (equal words, equal digests,
@@ -270,10 +270,9 @@ def _pass_fingerprint(task: tuple[int, int]) -> tuple[np.ndarray, tuple[np.ndarr
         lengths.append(length)
         heads.append(first.count(" ") + 1 if first else 0)
     blob, sizes_ = encode_all(texts)
-    digests, at = [], 0
-    for size in sizes_.tolist():
-        digests.append(hashlib.blake2b(blob[at:at + size], digest_size=8).digest())
-        at += size
+    starts = np.concatenate(([0], np.cumsum(sizes_)[:-1])).tolist()
+    digests = np.frombuffer(b"".join(hashlib.blake2b(blob[at:at + size], digest_size=8).digest()
+                                     for at, size in zip(starts, sizes_.tolist())), dtype=np.uint64)
     if not texts:
         nothing = np.zeros((0, 0), dtype=np.uint32), np.zeros(0, dtype=np.int64)
         return nothing[0], nothing, (blob, sizes_), lengths, heads, digests, b"", choices
@@ -332,14 +331,9 @@ def _pass_agree(task: tuple[np.ndarray, int]) -> np.ndarray:
 
 
 def _pass_bounds(task: tuple[np.ndarray, int]) -> np.ndarray:
-    """Screening's bound (:func:`~dedup.candidates.screening_bounds`) of encoded pairs (``i * n + j``)."""
+    """Screening's bound (:func:`_bounds`) of encoded pairs (``i * n + j``)."""
     encoded, n = task
-    i, j = np.divmod(encoded, n)
-    config: Config = _STATE["config"]
-    reader: RowReader = _STATE["sketches"]
-    words: np.ndarray = _STATE["words"]
-    bounds: np.ndarray = screening_bounds(reader.rows(i), reader.rows(j), words[i], words[j], config)
-    return bounds
+    return _bounds(*np.divmod(encoded, n))
 
 
 PASSAGE_PAIRS = 8
@@ -388,15 +382,20 @@ def best_pairs(encoded: np.ndarray, scores: np.ndarray, n: int, floor: float, ke
 def _screened(i: np.ndarray, j: np.ndarray) -> np.ndarray:
     """Which pairs ``(i[k], j[k])`` screening drops (:func:`~dedup.candidates.screening_bounds`,
     from the sketches spooled by the fingerprint pass)."""
-    config: Config = _STATE["config"]
-    floor = screen_floor(config)
+    floor = screen_floor(_STATE["config"])
     if floor <= 0 or not len(i):
         return np.zeros(len(i), dtype=bool)
+    dropped: np.ndarray = _bounds(i, j) < floor
+    return dropped
+
+
+def _bounds(i: np.ndarray, j: np.ndarray) -> np.ndarray:
+    """Screening's bound of pairs ``(i[k], j[k])`` (:func:`~dedup.candidates.screening_bounds`),
+    from the sketches spooled by the fingerprint pass."""
     reader: RowReader = _STATE["sketches"]
     words: np.ndarray = _STATE["words"]
-    bounds = screening_bounds(reader.rows(i), reader.rows(j), words[i], words[j], config)
-    dropped: np.ndarray = bounds < floor
-    return dropped
+    bounds: np.ndarray = screening_bounds(reader.rows(i), reader.rows(j), words[i], words[j], _STATE["config"])
+    return bounds
 
 
 def _doc_words(text: str) -> tuple[list[str], list[str]]:
@@ -695,7 +694,7 @@ def run(tasks: Iterable[Unit | list[Article]], config: Config, *, jobs: int = 1,
                 sketch_spool.append(sketch)
                 lengths.extend(lens)
                 heads.extend(head)
-                digests.append(np.frombuffer(b"".join(digest), dtype=np.uint64))
+                digests.append(digest)
                 choices.extend(choice)
         finally:
             workers.close()

@@ -1394,20 +1394,6 @@ def test_one_preferred_source_given_as_a_string_is_one_source() -> None:
     assert Config(num_perm=np.int64(64), lsh_threshold=np.float32(0.5)).num_perm == 64
 
 
-def _components(pairs: set[tuple[int, int]], n: int) -> list[int]:
-    label = list(range(n))
-
-    def find(x: int) -> int:
-        while label[x] != x:
-            label[x] = label[label[x]]
-            x = label[x]
-        return x
-
-    for a, b in pairs:
-        label[max(find(a), find(b))] = min(find(a), find(b))  # a component is named by its least member
-    return [find(x) for x in range(n)]
-
-
 @pytest.mark.parametrize(("seed", "distinct_keys"), [(1, 12), (2, 12), (3, 4), (4, 40)])
 def test_passage_pairs_join_the_texts_two_of_whose_passages_share_a_band(seed: int, distinct_keys: int) -> None:
     """candidates.passage_pairs against all pairs of rows, in blocks as the workers give them:
@@ -1425,5 +1411,5 @@ def test_passage_pairs_join_the_texts_two_of_whose_passages_share_a_band(seed: i
     found = passage_pairs([keys[:cut], keys[cut:]], [owners[:cut], owners[cut:]], 40)
     got = {(int(e) // 40, int(e) % 40) for e in found}
     assert got <= expected
-    assert _components(got, 40) == _components(expected, 40)
+    assert components(40, got) == components(40, expected)
     assert list(found) == sorted(set(found.tolist()))

@@ -131,9 +131,9 @@ class _Decision:
     absorbed: list[tuple[int, Roster, Record, list[PairScore]]] = field(default_factory=list)  # clusters it merges
 
 
-def _taken(rec: Record, art: Article) -> bool:
-    """Whether the stored ``rec`` has ``art``'s id but another text."""
-    return rec.digest is not None and rec.digest != text_digest(art.text)
+def _taken(rec: Record, digest: str) -> bool:
+    """Whether the stored ``rec`` has another text than the one of ``digest`` (text_digest)."""
+    return rec.digest is not None and rec.digest != digest
 
 
 class Index:
@@ -201,7 +201,7 @@ class Index:
         with self.store.write() as w:
             existing = w.get(art.id)
             if existing is not None:
-                return self._existing(w, existing, digest)
+                return self._existing(w, existing, taken=_taken(existing, digest))
             fp = self._fingerprint(w, art, prepared, keys)
             decision = self._decide(w, fp, merging=True)
             cluster = decision.cluster if decision.cluster is not None else w.next_cluster()
@@ -239,7 +239,7 @@ class Index:
         keys = tuple(dict.fromkeys(s.key for s in prepared.segments))
         with self.store.read() as r:
             existing = r.get(art.id)
-            if existing is not None and not _taken(existing, art):
+            if existing is not None and not _taken(existing, text_digest(art.text)):
                 return self._existing(r, existing)
             fp = self._fingerprint(r, art, prepared, keys)
             decision = self._decide(r, fp)
@@ -252,11 +252,10 @@ class Index:
         return Match(art.id, decision.cluster, canonical, canonical == art.id, decision.similarity,
                      decision.matched, True, False)
 
-    def _existing(self, r: Reader, rec: Record, digest: str | None = None) -> Match:
+    def _existing(self, r: Reader, rec: Record, taken: bool = False) -> Match:
         canonical = r.canonical(rec.cluster) or rec.id
         return Match(rec.id, rec.cluster, canonical, canonical == rec.id, rec.similarity, rec.matched,
-                     rec.matched is not None, False, present=True,
-                     taken=digest is not None and rec.digest is not None and rec.digest != digest)
+                     rec.matched is not None, False, present=True, taken=taken)
 
     def _fingerprint(self, r: Reader, art: Article, prepared: Any, keys: tuple[int, ...]) -> _Fingerprinted:
         """Strip boilerplate with the counts so far (this article included) and fingerprint."""
