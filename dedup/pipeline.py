@@ -433,11 +433,14 @@ class _Workers:
             # Forked workers inherit the parent's objects; frozen, the workers' garbage
             # collections leave them untouched, so their pages stay shared, not copied.
             gc.freeze()
-            # The workers are forked with Ctrl-C ignored (they inherit it), so that none is
-            # interrupted before its initializer ignores it too (the main thread only: elsewhere
-            # Python cannot set signal handlers, and the initializer does it alone).
+            # The workers are forked with Ctrl-C held back (they inherit the handler), so that
+            # none is interrupted before its initializer ignores it. The main process holds a
+            # Ctrl-C that comes meanwhile and delivers it once the pool is up (it was ignored,
+            # and the run went on). The main thread only: elsewhere Python cannot set signal
+            # handlers, and the initializer does it alone.
             in_main = threading.current_thread() is threading.main_thread()
-            interrupt = signal.signal(signal.SIGINT, signal.SIG_IGN) if in_main else None
+            held: list[int] = []
+            interrupt = signal.signal(signal.SIGINT, lambda signum, _: held.append(signum)) if in_main else None
             try:
                 self.executor = ProcessPoolExecutor(jobs, mp_context=ctx, initializer=_init_pool_worker,
                                                     initargs=(state,))
@@ -446,6 +449,12 @@ class _Workers:
                 gc.unfreeze()
                 if interrupt is not None:
                     signal.signal(signal.SIGINT, interrupt)
+            if held:
+                try:
+                    signal.raise_signal(signal.SIGINT)
+                except BaseException:
+                    self.close()
+                    raise
         else:
             _init_worker(state)
 

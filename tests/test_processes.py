@@ -68,6 +68,54 @@ def test_ctrl_c_stops_a_scan_at_once_and_cleanly(corpus: Path, tmp_path: Path, d
     assert not list(temp.iterdir())
 
 
+SLOW_START = """
+import os, pathlib, time
+import dedup.pipeline as pipeline
+from dedup.cli import cli
+original = pipeline._init_pool_worker
+def slow(state):
+    pathlib.Path(os.environ["STARTING"]).touch()
+    time.sleep(3)
+    original(state)
+pipeline._init_pool_worker = slow
+cli()
+"""
+
+
+def test_ctrl_c_while_the_workers_start_is_not_lost(corpus: Path, tmp_path: Path) -> None:
+    """Ctrl-C while the main process waits for its workers to start (their initializer is
+    slowed here, so that it surely comes then): the run stops once they are up, as above. It
+    was ignored, and the run went on to the end with status 0."""
+    starting, temp = tmp_path / "starting", tmp_path / "temp"
+    temp.mkdir()
+    scan = subprocess.Popen(
+        [sys.executable, "-c", SLOW_START, "scan", str(corpus), "--jobs", "2", "--format", "jsonl",
+         "--output", str(tmp_path / "out.jsonl")],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+        env={**os.environ, "TMPDIR": str(temp), "STARTING": str(starting)})
+    for _ in range(600):
+        if starting.exists() or scan.poll() is not None:
+            break
+        time.sleep(0.05)
+    assert starting.exists(), "the workers never started"
+    time.sleep(0.5)
+    os.killpg(scan.pid, signal.SIGINT)
+    try:
+        _, err = scan.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        os.killpg(scan.pid, signal.SIGKILL)
+        pytest.fail("the interrupted scan did not exit within 60 s")
+    assert scan.returncode == 1, err
+    assert "Traceback" not in err
+    assert err.strip().splitlines()[-1] == "Aborted!"
+    assert not (tmp_path / "out.jsonl").exists()
+    with pytest.raises(ProcessLookupError):
+        for _ in range(50):
+            os.killpg(scan.pid, 0)
+            time.sleep(0.1)
+    assert not list(temp.iterdir())
+
+
 def test_workers_start_from_a_thread_other_than_the_main_one() -> None:
     """Only the main thread may set signal handlers: elsewhere (a web server's worker thread)
     the pool starts without touching them (the workers' initializer ignores Ctrl-C)."""
