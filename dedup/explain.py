@@ -18,7 +18,7 @@ from .candidates import candidate_pairs, screen_floor, screening_bounds, sketche
 from .config import Config
 from .document import Doc, prepare
 from .fingerprint import estimate_jaccard, present, signatures
-from .pipeline import verify_pair
+from .pipeline import PASSAGE_PAIRS, verify_pair
 from .verify import Verdict
 
 
@@ -37,6 +37,7 @@ class Explanation:
     bound: float = 1.0  # screening: upper bound of the shorter text's shingles found in the longer
     floor: float = 0.0  # screening drops a candidate pair whose bound is below this
     passage_jaccard: float = 0.0  # of the most alike passages of the two (Config.passages)
+    by_passages_only: bool = False  # a candidate through the passage index alone
 
     @property
     def screened(self) -> bool:
@@ -57,7 +58,9 @@ class Explanation:
         out.append("")
         out.append(f"MinHash estimate: whole-text Jaccard {self.jaccard:.2f}, lead Jaccard {self.lead_jaccard:.2f}, "
                    f"closest passages' Jaccard {self.passage_jaccard:.2f}"
-                   f" -> {'a' if self.candidate else 'not a'} candidate pair in the LSH index")
+                   f" -> {'a' if self.candidate else 'not a'} candidate pair in the LSH index"
+                   + (" (by its passages only: a batch run verifies it if it is among either article's "
+                      f"{PASSAGE_PAIRS} such pairs that share the most)" if self.by_passages_only else ""))
         out.append(f"Screening: at most {self.bound:.0%} of the shorter text's shingles are in the longer (99.9%)"
                    + (f", under {self.floor:.0%}: dropped unverified" if self.screened else ""))
         out.append(f"Verification: containment {v.containment:.3f} ({v.shared} shared words), "
@@ -92,6 +95,7 @@ def explain(a: Article, b: Article, config: Config | None = None,
     (fa, la, pa), (fb, lb, pb) = (signatures(d.tokens, c.shingle_size, c.lead_tokens, c.num_perm, c.seed,
                                              c.passages, c.passage_tokens) for d in (doc_a, doc_b))
     candidate = (0, 1) in candidate_pairs([fa, fb], [la, lb], c, np.array([pa, pb]))
+    by_passages_only = candidate and (0, 1) not in candidate_pairs([fa, fb], [la, lb], c)
     had_a, had_b = pa[present(pa)], pb[present(pb)]
     passage_jaccard = (float((had_a[:, None, :] == had_b[None, :, :]).mean(axis=-1).max())
                        if len(had_a) and len(had_b) else 0.0)
@@ -99,4 +103,4 @@ def explain(a: Article, b: Article, config: Config | None = None,
     bound = float(screening_bounds(sketches(fa), sketches(fb), np.array(len(doc_a.words)),
                                    np.array(len(doc_b.words)), config))
     return Explanation(a, b, doc_a, doc_b, estimate_jaccard(fa, fb), estimate_jaccard(la, lb), candidate, verdict,
-                       bound, screen_floor(config), passage_jaccard)
+                       bound, screen_floor(config), passage_jaccard, by_passages_only)

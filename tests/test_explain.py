@@ -12,6 +12,7 @@ from dedup.cli import cli
 from dedup.explain import explain
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
+DATA = Path(__file__).resolve().parent / "data"
 SWAP = "yahoo/russia-ukraine-prisoner-swap.txt"
 HILL = "thehill/wagner-group-leaving-mali.txt"
 YAHOO = "yahoo/wagner-group-leaving-mali.json"
@@ -105,3 +106,31 @@ def test_explain_offers_no_canonical_options() -> None:
     result = invoke("explain", "a", "b", "--canonical", "longest")
     assert result.exit_code == 2 and "No such option '--canonical'" in result.output
     assert "--prefer-source" not in invoke("explain", "--help").output
+
+
+def test_explain_names_a_pair_only_the_passage_index_proposes() -> None:
+    """A copy cut to two sentences under another story's lead: the lead and whole-text
+    indexes miss it, a passage past the new lead is the story's first. Explain says so, and
+    that a batch run verifies such a pair only if it is among either article's best few."""
+    from dedup.normalise import normalise_text, words
+
+    stories = {r["id"]: r for r in map(json.loads, (DATA / "reuters-stories.jsonl").read_text("utf-8").splitlines())}
+
+    def paragraphs(key: str) -> list[str]:  # Reuters text is hard-wrapped; a paragraph starts indented
+        return [" ".join(p.split()) for p in ("\n" + stories[key]["text"]).split("\n   ") if p.strip()]
+
+    def story(key: str) -> str:
+        return stories[key]["title"] + "\n\n" + "\n".join(paragraphs(key))
+
+    key = "reuters-4441"
+    new_lead = " ".join(words(normalise_text(story("reuters-2110")))[:40])  # 40 words of something else
+    body = " ".join(paragraphs(key)).split()
+    a = Article(id="a", text=story(key))
+    b = Article(id="b", text=stories[key]["title"] + "\n\n" + new_lead + "\n" + " ".join(body[:32]))
+    found = explain(a, b)
+    assert found.candidate and found.by_passages_only
+    assert "candidate pair in the LSH index (by its passages only: a batch run verifies it if it is among " \
+           "either article's 8 such pairs that share the most)" in str(found)
+    whole = explain(a, Article(id="c", text=story(key) + "\nRead more"))
+    assert whole.candidate and not whole.by_passages_only
+    assert "by its passages only" not in str(whole)
