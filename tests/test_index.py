@@ -931,6 +931,7 @@ def test_opening_waits_while_another_connection_holds_a_fresh_file(tmp_path: Pat
         store = SQLiteStore(path, timeout=10)
         assert time.monotonic() - started >= 0.25  # it waited for the holder
         assert store.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert store.conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 16_000
         store.close()
     finally:
         release.join()

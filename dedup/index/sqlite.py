@@ -82,6 +82,10 @@ CREATE TABLE IF NOT EXISTS segments (
 ) WITHOUT ROWID;
 """
 
+WAL_CHECKPOINT_PAGES = 16_000
+"""Pages (4 KB) the write-ahead log grows to before its pages are copied into the database:
+at most ~64 MB beside the index file while it is open (SQLite removes the log at the last close)."""
+
 _RECORD = "id, cluster, n, grp, length, added, time, title, source, url, published, matched, similarity, digest"
 
 
@@ -133,6 +137,10 @@ class SQLiteStore:
             self.conn = sqlite3.connect(self.path, timeout=timeout, isolation_level=None)
             _use_wal(self.conn, timeout)
             self.conn.execute("PRAGMA synchronous=NORMAL")
+            # A checkpoint every WAL_CHECKPOINT_PAGES pages written, not SQLite's 1,000: an add
+            # dirties ~170 random pages of the band table, so at 1,000 every sixth add paid for
+            # a checkpoint (at 15,000 articles, p95 18.6-18.9 ms, 7.2-7.7 with this; mean 7.3-7.6, 5.5-6.0).
+            self.conn.execute(f"PRAGMA wal_autocheckpoint={WAL_CHECKPOINT_PAGES}")
             # 64 MB of page cache: band lookups and inserts hit random pages of a table that grows by ~70 rows an add
             self.conn.execute("PRAGMA cache_size=-65536")
         except sqlite3.Error as exc:
