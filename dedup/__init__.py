@@ -9,20 +9,50 @@
     'a'
 """
 
-from .article import Article
-from .config import Config
-from .errors import (
-    ConfigError,
-    DedupError,
-    IndexFormatError,
-    IndexStoreError,
-    InputError,
-    StrictInputError,
-    WorkspaceError,
-)
-from .index import Index, Match
-from .pipeline import Assignment, Cluster, Result, find_duplicates
-from .reading import Problem, read_articles
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .article import Article
+    from .config import Config
+    from .errors import (
+        ConfigError,
+        DedupError,
+        IndexFormatError,
+        IndexStoreError,
+        InputError,
+        StrictInputError,
+        WorkspaceError,
+    )
+    from .index import Index, Match
+    from .pipeline import Assignment, Cluster, Result, find_duplicates
+    from .reading import Problem, read_articles
+
+# Where each public name lives: imported when first used, so that ``import dedup`` (and the
+# ``dedup`` command's start, see __main__) does not wait for numpy, datasketch and the rest.
+_HOMES = {
+    "Article": "article", "Config": "config", "ConfigError": "errors", "DedupError": "errors",
+    "IndexFormatError": "errors", "IndexStoreError": "errors", "InputError": "errors",
+    "StrictInputError": "errors", "WorkspaceError": "errors", "Index": "index", "Match": "index",
+    "Assignment": "pipeline", "Cluster": "pipeline", "Result": "pipeline", "find_duplicates": "pipeline",
+    "Problem": "reading", "read_articles": "reading",
+}
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'dedup' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{home}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_HOMES])
+
 
 __version__ = "0.1.0"
 

@@ -20,6 +20,10 @@ from pathlib import Path
 import pytest
 
 DATA = Path(__file__).parent / "data"
+# What the installed ``dedup`` command runs. (Not ``python -m dedup``: interrupted while its
+# workers start, it says "Aborted!" but may exit with status 130, Ctrl-C's, rather than 1; a
+# KeyboardInterrupt caught after it passed through exec() of a string does the same with -m.)
+MAIN = "from dedup.__main__ import main; main()"
 STORIES = [json.loads(line) for line in (DATA / "reuters-stories.jsonl").read_text("utf-8").splitlines()]
 
 
@@ -46,7 +50,7 @@ def test_ctrl_c_stops_a_scan_at_once_and_cleanly(corpus: Path, tmp_path: Path, d
     temp = tmp_path / "temp"
     temp.mkdir()
     scan = subprocess.Popen(
-        [sys.executable, "-c", "from dedup.cli import cli; cli()", "scan", str(corpus), "--jobs", "2",
+        [sys.executable, "-c", MAIN, "scan", str(corpus), "--jobs", "2",
          "--format", "jsonl", "--output", str(tmp_path / "out.jsonl")],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
         env={**os.environ, "TMPDIR": str(temp)})
@@ -114,6 +118,48 @@ def test_ctrl_c_while_the_workers_start_is_not_lost(corpus: Path, tmp_path: Path
             os.killpg(scan.pid, 0)
             time.sleep(0.1)
     assert not list(temp.iterdir())
+
+
+SLOW_IMPORT = """
+import os, pathlib, sys, time
+class Slow:  # the import of the pipeline takes 3 s
+    def find_spec(self, name, path=None, target=None):
+        if name == "dedup.pipeline":
+            pathlib.Path(os.environ["STARTING"]).touch()
+            time.sleep(3)
+        return None
+sys.meta_path.insert(0, Slow())
+from dedup.__main__ import main
+main()
+"""
+
+
+def test_ctrl_c_while_the_command_loads_is_no_traceback(tmp_path: Path) -> None:
+    """The ``dedup`` command (``dedup.__main__.main``) interrupted while its modules load
+    (slowed here, so that the Ctrl-C surely comes then): "Aborted!" and status 1, as
+    during the run. It was Python's KeyboardInterrupt traceback."""
+    starting = tmp_path / "starting"
+    scan = subprocess.Popen([sys.executable, "-c", SLOW_IMPORT, "scan", str(tmp_path)], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, start_new_session=True,
+                            env={**os.environ, "STARTING": str(starting)})
+    for _ in range(600):
+        if starting.exists() or scan.poll() is not None:
+            break
+        time.sleep(0.05)
+    assert starting.exists(), "the pipeline was never imported"
+    os.killpg(scan.pid, signal.SIGINT)
+    _, err = scan.communicate(timeout=60)
+    assert scan.returncode == 1
+    assert err == "Aborted!\n"
+
+
+def test_the_package_loads_its_modules_when_first_used() -> None:
+    """``import dedup`` is quick (the command's start); its names are there when asked for."""
+    done = subprocess.run([sys.executable, "-c", "import sys, dedup; print('numpy' in sys.modules, "
+                           "dedup.find_duplicates.__module__, 'numpy' in sys.modules, "
+                           "sorted(set(dedup.__all__) - set(dir(dedup))))"],
+                          capture_output=True, text=True, timeout=60)
+    assert done.stdout.strip().split(maxsplit=3) == ["False", "dedup.pipeline", "True", "[]"], done.stderr
 
 
 def test_workers_start_from_a_thread_other_than_the_main_one() -> None:
@@ -192,7 +238,7 @@ def test_all_cores_stops_at_the_cpu_quota(monkeypatch: pytest.MonkeyPatch) -> No
 def test_a_reader_that_stops_early_ends_the_report_quietly(corpus: Path, tmp_path: Path) -> None:
     """`dedup scan ... | head -1`: the report goes to standard output a line at a time; when the
     reader closes the pipe, the scan ends with status 1 and no traceback."""
-    scan = subprocess.Popen([sys.executable, "-c", "from dedup.cli import cli; cli()", "scan", str(corpus),
+    scan = subprocess.Popen([sys.executable, "-c", MAIN, "scan", str(corpus),
                              "--format", "jsonl", "--quiet"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             env={**os.environ, "TMPDIR": str(tmp_path)})
     assert scan.stdout is not None and scan.stderr is not None
