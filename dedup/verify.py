@@ -135,7 +135,7 @@ def _verify(
             conflicts += conflict
     shorter, longer = min(la, lb), max(la, lb)
     shared = min(shared, shorter)
-    new_lead = _new_lead(blocks, la, lb, config)
+    new_lead = _new_lead(blocks, la, lb, config, ta, tb)
     containment = shared / max(shorter - new_lead, 1)
     overlap = shared / longer
     start_a, start_b = blocks[0].a, blocks[0].b
@@ -351,7 +351,8 @@ def _other_headlines(ta: Sequence[str], tb: Sequence[str], head_a: int, head_b: 
     return (not words_a.isdisjoint(lead)) != (not words_b.isdisjoint(lead))
 
 
-def _new_lead(blocks: Sequence[MatchingBlock], la: int, lb: int, config: Config) -> int:
+def _new_lead(blocks: Sequence[MatchingBlock], la: int, lb: int, config: Config,
+              lower_a: Sequence[str] | None = None, lower_b: Sequence[str] | None = None) -> int:
     """The words of a new lead in the shorter text, not counted against its containment.
 
     A write-thru puts a new lead paragraph under the headline; a truncated copy of it holds
@@ -360,7 +361,9 @@ def _new_lead(blocks: Sequence[MatchingBlock], la: int, lb: int, config: Config)
     run follows it at once in the longer text but only after a block of words in the
     shorter one (less than half of it, or no longer than a lead paragraph,
     :data:`_LEAD_PARAGRAPH`: a copy cut after the story's first paragraph is mostly new
-    lead), that block is the new lead.
+    lead), that block is the new lead. "At once" allows a few words in the longer text that
+    the block ends with, spelt otherwise (words run together); ``lower_a``/``lower_b`` are the
+    texts' lower-cased words, needed for that.
     """
     if len(blocks) < 2:
         return 0
@@ -369,7 +372,37 @@ def _new_lead(blocks: Sequence[MatchingBlock], la: int, lb: int, config: Config)
         return 0
     gap_a, gap_b = second.a - first.a - first.size, second.b - first.b - first.size
     mine, theirs, shorter = (gap_a, gap_b, la) if la <= lb else (gap_b, gap_a, lb)
+    if 2 < theirs <= _MAX_GAP and lower_a is not None and lower_b is not None:
+        # The longer text's few words before the next shared run end the shorter's gap too,
+        # spelt otherwise ("The portof Philadelphiawas" / "The port of Philadelphia was"):
+        # the new lead is what comes before them.
+        ends = (first.a + first.size, second.a), (first.b + first.size, second.b)
+        (my_lo, my_hi), (their_lo, their_hi) = ends if la <= lb else ends[::-1]
+        my_words, their_words = (lower_a, lower_b) if la <= lb else (lower_b, lower_a)
+        spelt = _spelt_by_end(my_words[my_lo:my_hi], their_words[their_lo:their_hi])
+        if spelt:
+            mine, theirs = mine - spelt, 0
     return mine if theirs <= 2 and mine > _MAX_GAP and (mine < shorter / 2 or mine <= _LEAD_PARAGRAPH) else 0
+
+
+def _spelt_by_end(words: Sequence[str], other: Sequence[str]) -> int:
+    """How many of the last ``words`` spell ``other`` (spaces aside, at least
+    :data:`_SPELLING_RATIO` alike), or 0 if they do not.
+
+    >>> port = ["the", "port", "of", "philadelphia", "was"]
+    >>> _spelt_by_end(["oil", "prices", "the", "portof", "philadelphiawas"], port)
+    3
+    >>> _spelt_by_end(["oil", "prices", "rose", "today"], port)
+    0
+    """
+    letters = sum(len(w) for w in other)
+    count = run = 0
+    while count < len(words) and run < letters:
+        count += 1
+        run += len(words[-count])
+    if count == len(words) and run < letters:
+        return 0
+    return count if fuzz.ratio("".join(words[-count:]), "".join(other)) >= _SPELLING_RATIO else 0
 
 
 def _ends_alike(short: Sequence[str], other: Sequence[str]) -> bool:

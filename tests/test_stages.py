@@ -767,6 +767,22 @@ def test_a_truncated_write_thru_is_contained_but_for_its_new_lead() -> None:
     assert len(w(FARM_LEAD)) > 0.25 * len(w(teaser))
 
 
+def test_a_truncated_write_thru_whose_story_starts_with_words_run_together() -> None:
+    """As above, with the story's first words run together in the teaser ("The portof
+    Philadelphiawas", a scrape or OCR that lost spaces): the alignment resumes a few words
+    later in both texts, and those words are the story's, not the new lead's."""
+    title, paras = STORIES["reuters-4441"]["title"], paragraphs(STORIES["reuters-4441"]["text"])
+    paras[0] = paras[0].split(" - ", 1)[1]  # no dateline: "A member of the board which regulates ..."
+    full = "\n\n".join([title, *paras])
+    first = paras[0].split()
+    run_together = " ".join([first[0] + first[1], first[2] + first[3] + first[4], *first[5:]])
+    teaser = "\n\n".join([title, FARM_LEAD, run_together])
+    v = check(teaser, full)
+    assert v.match and v.measure == "containment" and "new lead" in v.reason
+    other = "\n\n".join([title, FARM_LEAD, " ".join(["Grain", "traders", "said", *first[5:]])])
+    assert "new lead" not in check(other, full).reason  # other words before the shared run: no new lead
+
+
 def test_a_write_thru_cut_in_its_first_paragraph_is_contained_but_for_its_new_lead() -> None:
     """Cut after a few words of the story: the new lead is more than half of the copy, but no
     longer than a lead paragraph, and still not counted against its containment."""
