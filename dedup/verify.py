@@ -175,6 +175,16 @@ def _verify(
     if overlap >= config.overlap_threshold:
         return verdict(True, "overlap", f"{overlap:.0%} of both texts is shared")
     if not lead_aligned and containment >= config.containment_threshold:
+        # Under a block no longer than a lead paragraph at the top of a text without headline,
+        # from the top in the other: a write-thru's new lead over the story, its headline lost
+        # (a carried story comes with its headline, or after a whole story; under a headline,
+        # the block may be another story's lead and the shared text a third story's).
+        under_a = start_a - (head_a if head_a <= start_a else 0)
+        under_b = start_b - (head_b if head_b <= start_b else 0)
+        if (min(under_a, under_b) <= config.lead_slack and max(under_a, under_b) <= _LEAD_PARAGRAPH
+                and (head_a if under_a > under_b else head_b) == 0):
+            return verdict(True, "containment", f"{containment:.0%} of the shorter text is in the longer, "
+                                                f"under a new lead of {max(under_a, under_b)} words in one")
         return verdict(
             False,
             "none",

@@ -811,6 +811,28 @@ def test_a_copy_without_headline_of_a_write_thru_starts_within_the_slack_under_i
     assert v.start_b > CONFIG.lead_slack  # from the top of the page
 
 
+def test_a_write_thru_without_headline_holds_the_teaser_under_its_new_lead() -> None:
+    """A feed that lost the write-thru's headline: its page opens with the new lead (over
+    ``lead_slack`` words, no longer than a lead paragraph), then the story. The story's teaser,
+    under its headline, is a copy of it. The same story under a whole other story (more than a
+    lead paragraph) is carried further down that page, not a copy; and so is it under a
+    headline of its own (the block may then be another story's lead, the story a third one)."""
+    title, paras = STORIES["reuters-4441"]["title"], paragraphs(STORIES["reuters-4441"]["text"])
+    lead = FARM_LEAD + " Lenders said the warning would weigh on talks over a rescue bill this spring."
+    teaser = doc("\n\n".join([title, paras[0]]), title=title)
+    write_thru = doc("\n\n".join([lead, *paras]))
+    assert write_thru.head == 0 and CONFIG.lead_slack < len(w(lead)) <= 50
+    v = verify_pair(teaser, write_thru, None, None, CONFIG)
+    assert v.match and "under a new lead" in v.reason
+    other = " ".join(paragraphs(STORIES["reuters-2110"]["text"])[:3])
+    assert len(w(other)) > 50
+    carried = verify_pair(teaser, doc("\n\n".join([other, *paras])), None, None, CONFIG)
+    assert not carried.match
+    headed = "SOUTH KOREA TO ISSUE EXCHANGE EQUALISATION BONDS"
+    under_headline = verify_pair(teaser, doc("\n\n".join([headed, lead, *paras]), title=headed), None, None, CONFIG)
+    assert "under a new lead" not in under_headline.reason
+
+
 def test_a_copy_whose_headline_starts_like_the_story_is_not_carried_by_a_write_thru() -> None:
     """The copy's headline opens with the story's first words ("Brazilian Finance Minister
     meets ..." over "Brazilian Finance Minister Dilson Funaro met ..."), and the alignment
