@@ -270,9 +270,8 @@ def _pass_fingerprint(task: tuple[int, int]) -> tuple[np.ndarray, tuple[np.ndarr
         lengths.append(length)
         heads.append(first.count(" ") + 1 if first else 0)
     blob, sizes_ = encode_all(texts)
-    starts = np.concatenate(([0], np.cumsum(sizes_)[:-1])).tolist()
-    digests = np.frombuffer(b"".join(hashlib.blake2b(blob[at:at + size], digest_size=8).digest()
-                                     for at, size in zip(starts, sizes_.tolist())), dtype=np.uint64)
+    digests = np.frombuffer(b"".join(hashlib.blake2b(text, digest_size=8).digest()
+                                     for text in _pieces((blob, sizes_))), dtype=np.uint64)
     if not texts:
         nothing = np.zeros((0, 0), dtype=np.uint32), np.zeros(0, dtype=np.int64)
         return nothing[0], nothing, (blob, sizes_), lengths, heads, digests, b"", choices
@@ -742,12 +741,17 @@ def _timestamp(value: str | None) -> float:
     return when.timestamp() if when is not None else float("nan")
 
 
-def _select(encoded: _Encoded, keep: list[int]) -> _Encoded:
-    """Some of the texts of an encoded batch, by position."""
+def _pieces(encoded: _Encoded) -> list[bytes]:
+    """The UTF-8 bytes of each text of an encoded batch."""
     blob, sizes = encoded
     ends = np.cumsum(sizes).tolist()
-    starts = [0, *ends[:-1]]
-    return b"".join(blob[starts[k]:ends[k]] for k in keep), sizes[keep]
+    return [blob[start:end] for start, end in zip([0, *ends[:-1]], ends)]
+
+
+def _select(encoded: _Encoded, keep: list[int]) -> _Encoded:
+    """Some of the texts of an encoded batch, by position."""
+    pieces = _pieces(encoded)
+    return b"".join(pieces[k] for k in keep), encoded[1][keep]
 
 
 def _same_texts(digests: np.ndarray) -> np.ndarray:

@@ -304,11 +304,12 @@ def _blocks(chunks: Iterable[bytes], where: str, on_problem: ProblemHandler) -> 
     """
     first = 1
     bad_utf8 = False
+    not_jsonl = False  # the first line is no JSON object: nothing more is read
     pieces: list[bytes] = []  # read, not yet yielded
     size = 0
 
     def cut(final: bool) -> BlockBatch | None:
-        nonlocal first, bad_utf8, pieces, size
+        nonlocal first, bad_utf8, not_jsonl, pieces, size
         data = b"".join(pieces)
         if first == 1 and data.startswith(b"\xef\xbb\xbf"):
             data = data[3:]
@@ -318,7 +319,10 @@ def _blocks(chunks: Iterable[bytes], where: str, on_problem: ProblemHandler) -> 
         if not block:
             return None
         if first == 1 and not _opens_an_object(block):
-            raise _NotJsonLinesError
+            not_jsonl = True
+            on_problem(Problem(where, "not JSON Lines: the first line is not a JSON object (give one object per "
+                                      "line, or plain text and HTML as files in a folder)"))
+            return None
         if not bad_utf8 and not block.isascii():
             try:
                 block.decode("utf-8")
@@ -332,32 +336,26 @@ def _blocks(chunks: Iterable[bytes], where: str, on_problem: ProblemHandler) -> 
         return batch
 
     reads = iter(chunks)
-    try:
-        while True:
-            try:
-                chunk = next(reads, b"")
-            except Exception:
-                batch = cut(final=False)
-                if batch is not None:
-                    yield batch
-                raise
-            if chunk:
-                pieces.append(chunk)
-                size += len(chunk)
-                if size < BYTES_PER_BLOCK or b"\n" not in chunk:
-                    continue
-            batch = cut(final=not chunk)
+    while True:
+        try:
+            chunk = next(reads, b"")
+        except Exception:
+            batch = cut(final=False)
             if batch is not None:
                 yield batch
-            if not chunk:
-                return
-    except _NotJsonLinesError:
-        on_problem(Problem(where, "not JSON Lines: the first line is not a JSON object (give one object per line, "
-                                  "or plain text and HTML as files in a folder)"))
-
-
-class _NotJsonLinesError(Exception):
-    """Raised inside :func:`_blocks` when a stream's first line is no JSON object."""
+            if not_jsonl:
+                return  # reported: the read error is of no more use
+            raise
+        if chunk:
+            pieces.append(chunk)
+            size += len(chunk)
+            if size < BYTES_PER_BLOCK or b"\n" not in chunk:
+                continue
+        batch = cut(final=not chunk)
+        if batch is not None:
+            yield batch
+        if not chunk or not_jsonl:
+            return
 
 
 def _opens_an_object(block: bytes) -> bool:

@@ -135,7 +135,7 @@ def _verify(
             conflicts += conflict
     shorter, longer = min(la, lb), max(la, lb)
     shared = min(shared, shorter)
-    new_lead = _new_lead(blocks, la, lb, config, ta, tb)
+    new_lead = _new_lead(blocks, ta, tb, config)
     containment = shared / max(shorter - new_lead, 1)
     overlap = shared / longer
     start_a, start_b = blocks[0].a, blocks[0].b
@@ -147,8 +147,9 @@ def _verify(
     if conflicts > allowed:
         return verdict(False, "conflict", f"{conflicts} differing numbers or names where {allowed} are tolerated")
     # from the top of the text, under its headline when that is not shared (a write-thru's new lead)
-    lead_aligned = (start_a - (head_a if head_a <= start_a else 0) <= config.lead_slack
-                    and start_b - (head_b if head_b <= start_b else 0) <= config.lead_slack)
+    under_a = start_a - (head_a if head_a <= start_a else 0)
+    under_b = start_b - (head_b if head_b <= start_b else 0)
+    lead_aligned = under_a <= config.lead_slack and under_b <= config.lead_slack
     if lead_aligned and _other_headlines(ta, tb, head_a, head_b, start_a, start_b):
         return verdict(False, "headlines", "the shared text starts under two headlines that name different things: "
                                            "another story's lead, taken by a write-thru")
@@ -179,8 +180,6 @@ def _verify(
         # from the top in the other: a write-thru's new lead over the story, its headline lost
         # (a carried story comes with its headline, or after a whole story; under a headline,
         # the block may be another story's lead and the shared text a third story's).
-        under_a = start_a - (head_a if head_a <= start_a else 0)
-        under_b = start_b - (head_b if head_b <= start_b else 0)
         if (min(under_a, under_b) <= config.lead_slack and max(under_a, under_b) <= _LEAD_PARAGRAPH
                 and (head_a if under_a > under_b else head_b) == 0):
             return verdict(True, "containment", f"{containment:.0%} of the shorter text is in the longer, "
@@ -378,8 +377,7 @@ def _figures(words: Sequence[str]) -> int:
     return runs
 
 
-def _new_lead(blocks: Sequence[MatchingBlock], la: int, lb: int, config: Config,
-              lower_a: Sequence[str] | None = None, lower_b: Sequence[str] | None = None) -> int:
+def _new_lead(blocks: Sequence[MatchingBlock], lower_a: Sequence[str], lower_b: Sequence[str], config: Config) -> int:
     """The words of a new lead in the shorter text, not counted against its containment.
 
     A write-thru puts a new lead paragraph under the headline; a truncated copy of it holds
@@ -389,24 +387,26 @@ def _new_lead(blocks: Sequence[MatchingBlock], la: int, lb: int, config: Config,
     shorter one (less than half of it, or no longer than a lead paragraph,
     :data:`_LEAD_PARAGRAPH`: a copy cut after the story's first paragraph is mostly new
     lead), that block is the new lead. "At once" allows a few words in the longer text that
-    the block ends with, spelt otherwise (words run together); ``lower_a``/``lower_b`` are the
-    texts' lower-cased words, needed for that.
+    the block ends with, spelt otherwise (words run together). ``lower_a``/``lower_b`` are the
+    texts' lower-cased words.
     """
     if len(blocks) < 2:
         return 0
     first, second = blocks[0], blocks[1]
+    la, lb = len(lower_a), len(lower_b)
     if first.a > config.lead_slack or first.b > config.lead_slack:
         return 0
-    gap_a, gap_b = second.a - first.a - first.size, second.b - first.b - first.size
-    mine, theirs, shorter = (gap_a, gap_b, la) if la <= lb else (gap_b, gap_a, lb)
-    if 2 < theirs <= _MAX_GAP and lower_a is not None and lower_b is not None:
+    end_a, end_b = first.a + first.size, first.b + first.size
+    swap = la > lb  # "mine": the shorter text's
+    mine, theirs = (second.b - end_b, second.a - end_a) if swap else (second.a - end_a, second.b - end_b)
+    shorter = min(la, lb)
+    if 2 < theirs <= _MAX_GAP:
         # The longer text's few words before the next shared run end the shorter's gap too,
         # spelt otherwise ("The portof Philadelphiawas" / "The port of Philadelphia was"):
         # the new lead is what comes before them.
-        ends = (first.a + first.size, second.a), (first.b + first.size, second.b)
-        (my_lo, my_hi), (their_lo, their_hi) = ends if la <= lb else ends[::-1]
-        my_words, their_words = (lower_a, lower_b) if la <= lb else (lower_b, lower_a)
-        spelt = _spelt_by_end(my_words[my_lo:my_hi], their_words[their_lo:their_hi])
+        gaps = lower_a[end_a:second.a], lower_b[end_b:second.b]
+        my_words, their_words = gaps[::-1] if swap else gaps
+        spelt = _spelt_by_end(my_words, their_words)
         if spelt:
             mine, theirs = mine - spelt, 0
     return mine if theirs <= 2 and mine > _MAX_GAP and (mine < shorter / 2 or mine <= _LEAD_PARAGRAPH) else 0
@@ -414,7 +414,8 @@ def _new_lead(blocks: Sequence[MatchingBlock], la: int, lb: int, config: Config,
 
 def _spelt_by_end(words: Sequence[str], other: Sequence[str]) -> int:
     """How many of the last ``words`` spell ``other`` (spaces aside, at least
-    :data:`_SPELLING_RATIO` alike), or 0 if they do not.
+    :data:`_SPELLING_RATIO` alike), or 0 if they do not. Whole words, unlike :func:`_ends_alike`,
+    which compares letters: the count is what the new lead is measured without.
 
     >>> port = ["the", "port", "of", "philadelphia", "was"]
     >>> _spelt_by_end(["oil", "prices", "the", "portof", "philadelphiawas"], port)

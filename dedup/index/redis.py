@@ -107,6 +107,7 @@ class RedisStore:
         self._header: Header | None = None
         self.lsh: tuple[MinHashLSH, MinHashLSH] | None = None
         self.passage_lsh: MinHashLSH | None = None
+        self.passages = 0  # passage signatures an article has at most (the header's config)
 
     def key(self, *parts: str | int) -> str:
         return ":".join([self.prefix, *map(str, parts)])
