@@ -75,19 +75,24 @@ def discover(paths: Iterable[str | os.PathLike[str]], on_problem: ProblemHandler
     ``leave_out`` is a file not to read inside the folders (the run's own report, written
     there by an earlier run). A file's id is its path relative to the folder given; when another path given earlier
     had a file of that id (``day1/a.txt``, ``day2/a.txt``), it is the path as given, with a warning.
+    A path given again, or inside a folder given, is left out with a caveat: each file is read once.
     Raises :class:`InputError` for a path that does not exist.
     """
     if isinstance(paths, (str, os.PathLike)):  # one path, not the characters of one
         paths = [paths]
     paths = list(paths)
     ids: dict[str, str] | None = {} if len(paths) > 1 else None  # one path: its files' ids differ
-    for raw in paths:
+    covered = _covered(paths) if len(paths) > 1 else {}
+    for n, raw in enumerate(paths):
         if str(raw) == "-":
             yield "-"
             continue
         path = Path(raw)
         if not path.exists():
             raise InputError(f"path does not exist: {raw}")
+        if n in covered:
+            on_problem(Problem(str(raw), covered[n], skipped=False))
+            continue
         if path.is_dir():
             root = str(path)
             skip = _inside(leave_out, root)
@@ -97,6 +102,26 @@ def discover(paths: Iterable[str | os.PathLike[str]], on_problem: ProblemHandler
         else:
             yield _source(str(path), _text_id(path.as_posix() if not path.is_absolute() else path.name),
                           _kind_of(path.name), ids, on_problem)
+
+
+def _covered(paths: list[Any]) -> dict[int, str]:
+    """The paths given (by their place in ``paths``) that another path given already covers, each
+    with why: the same file or folder given again, or a path inside a folder given. Each file is
+    then read once, with its id relative to the outer folder (not twice, as a copy of itself)."""
+    real = {n: os.path.realpath(raw) for n, raw in enumerate(paths) if str(raw) != "-" and os.path.exists(raw)}
+    folders = [(n, top) for n, top in real.items() if os.path.isdir(top)]
+    covered: dict[int, str] = {}
+    for n, here in real.items():
+        for m, top in folders:
+            if m != n and here.startswith(top.rstrip(os.sep) + os.sep):
+                covered[n] = f"inside {paths[m]}, also given: read once, from there"
+                break
+        else:
+            first = next(m for m, there in real.items() if there == here)
+            if first != n:
+                covered[n] = ("given twice: read once" if str(paths[first]) == str(paths[n])
+                              else f"the same as {paths[first]}, also given: read once")
+    return covered
 
 
 def _inside(path: str | None, folder: str) -> str | None:

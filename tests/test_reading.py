@@ -465,8 +465,28 @@ def test_files_of_two_folders_with_one_relative_path_are_both_read(tmp_path: Pat
     assert [(a.id, a.text) for a in articles] == [("a.txt", GOOD), (second, REC["text"])]
     assert [(p.where, p.skipped) for p in problems] == [(second, False)]
     assert "'a.txt'" in problems[0].reason
-    articles, problems = read(tmp_path / "day1", tmp_path / "day1")  # the same file twice: one id (a duplicate)
-    assert ([a.id for a in articles], problems) == (["a.txt", "a.txt"], [])
+
+
+def test_a_path_given_twice_or_inside_a_folder_given_is_read_once(tmp_path: Path) -> None:
+    """``dedup scan news news/day1`` or ``news news``: each file is read once, with its id
+    relative to the outer folder, not a second time as a copy of itself; one caveat (not a
+    skip) names the path left out."""
+    (tmp_path / "day1").mkdir()
+    (tmp_path / "day1" / "a.txt").write_text(GOOD, encoding="utf-8")
+    (tmp_path / "b.txt").write_text(REC["text"], encoding="utf-8")
+    inner = tmp_path / "day1"
+    for given, left_out in (((inner, tmp_path), inner), ((tmp_path, inner / "a.txt"), inner / "a.txt"),
+                            ((tmp_path, tmp_path), tmp_path), ((tmp_path, f"{tmp_path}/"), f"{tmp_path}/")):
+        articles, problems = read(*given)
+        assert sorted(a.id for a in articles) == ["b.txt", "day1/a.txt"], given
+        assert [(p.where, p.skipped) for p in problems] == [(str(left_out), False)], given
+    assert "inside" in read(tmp_path / "day1", tmp_path)[1][0].reason
+    assert read(tmp_path, tmp_path)[1][0].reason == "given twice: read once"
+    assert read(tmp_path, f"{tmp_path}/")[1][0].reason == f"the same as {tmp_path}, also given: read once"
+    result = CliRunner().invoke(cli, ["scan", str(tmp_path), str(tmp_path / "day1"), "--format", "json"])
+    assert result.exit_code == 0
+    assert json.loads(result.stdout)["counts"]["articles"] == 2
+    assert result.stderr.count("Warning:") == 1
 
 
 def test_record_fields_that_are_not_strings(tmp_path: Path) -> None:
