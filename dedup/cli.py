@@ -37,15 +37,36 @@ def parse_duration(text: str) -> float:
     return float(m.group(1)) * _UNITS[m.group(2)]
 
 
+_LINE_OF_FILE = re.compile(r"(?::\d+|#\d+)$")  # "feed.jsonl:12", "list.json#2": a record of a file
+_DETAIL = re.compile(r"\s*\([^()]*\)|'[^']*'")  # what differs between records with one problem
+
+
 class Warner:
-    """Prints one warning per problem on stderr and counts them."""
+    """Prints one warning per problem on stderr and keeps them all.
+
+    Records of one file with one problem (a feed that calls its text ``body``: every line)
+    are shown :attr:`SHOWN` at a time; :meth:`finish` then says how many more there were.
+    """
+
+    SHOWN = 3
 
     def __init__(self) -> None:
         self.problems: list[Problem] = []
+        self._seen: dict[tuple[str, str], int] = {}
 
     def __call__(self, problem: Problem) -> None:
         self.problems.append(problem)
-        click.echo(f"Warning: {problem}", err=True)
+        key = (_LINE_OF_FILE.sub("", problem.where), _DETAIL.sub("", problem.reason))
+        seen = self._seen[key] = self._seen.get(key, 0) + 1
+        if seen <= self.SHOWN:
+            click.echo(f"Warning: {problem}", err=True)
+
+    def finish(self) -> None:
+        """Say how many warnings of each file and problem were not shown."""
+        for (where, reason), seen in self._seen.items():
+            if seen > self.SHOWN:
+                click.echo(f"Warning: {where}: {seen - self.SHOWN} more records like these ({reason})", err=True)
+        self._seen.clear()
 
     @property
     def skipped(self) -> int:
@@ -173,6 +194,8 @@ def run_scan(paths: tuple[str, ...], config: Config, quiet: bool, strict: bool, 
         result = scan_units(units, config, jobs=jobs, on_problem=warn, progress=hook)
     except DedupError as exc:
         raise click.ClickException(str(exc)) from exc
+    finally:
+        warn.finish()
     result.problems = warn.problems  # those found while listing folders too
     if not result.items:
         raise nothing_readable(paths, len(result.problems))

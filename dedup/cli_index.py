@@ -95,6 +95,8 @@ def add_cmd(location: str, paths: tuple[str, ...], fmt: str, quiet: bool, **opti
             stats = index.stats()
         except DedupError as exc:
             raise click.ClickException(str(exc)) from exc
+        finally:
+            warn.finish()
     if not counts:
         raise nothing_readable(paths, warn.skipped)
     summary = (f"{counted(counts['added'], 'article')} added ({counted(counts['copies'], 'copy', 'copies')} of indexed "
@@ -125,6 +127,8 @@ def query_cmd(location: str, paths: tuple[str, ...], fmt: str, **options: Any) -
                 click.echo(json.dumps(m.to_dict(), ensure_ascii=False) if fmt == "jsonl" else _describe(m))
         except DedupError as exc:
             raise click.ClickException(str(exc)) from exc
+        finally:
+            warn.finish()
     if not queried:
         raise nothing_readable(paths, warn.skipped)
 

@@ -562,6 +562,15 @@ def read_jsonl_lines(stream: Iterable[str], where: str, on_problem: ProblemHandl
             yield art
 
 
+def _no_text(rec: dict[str, Any]) -> str:
+    """Why a record without text is skipped: its text is empty, or it has no text field at all
+    (then its fields are named, so that a feed that calls its text ``body`` is seen at once)."""
+    if "text" in rec or "html" in rec:
+        return "record's text is empty" if "text" in rec else "record's html is empty"
+    names = [str(name) for name in rec if name != "id"][:8]
+    return "record has no text or html field" + (f" (its fields: {', '.join(names)})" if names else "")
+
+
 def _record(rec: Any, fallback_id: str, on_problem: ProblemHandler) -> Article | None:
     if not isinstance(rec, dict):
         on_problem(Problem(fallback_id, "record is not a JSON object"))
@@ -579,7 +588,7 @@ def _record(rec: Any, fallback_id: str, on_problem: ProblemHandler) -> Article |
         on_problem(Problem(fallback_id, str(exc)))
         return None
     if not (rec.get("text") or "").strip() and not (rec.get("html") or "").strip():
-        on_problem(Problem(fallback_id, "record has no text or html"))
+        on_problem(Problem(fallback_id, _no_text(rec)))
         return None
     try:
         art = Article.from_dict(rec, where=fallback_id)

@@ -51,10 +51,11 @@ BAD_INPUTS: dict[str, tuple[str, bytes, str, str, bool, list[str]]] = {
                    "blank.html", r"^empty article, no text found$", True, []),
     "malformed JSON line": ("feed.jsonl", _jsonl(REC)[:-1] + b"\n{not json\n", "feed.jsonl:2",
                             r"^malformed JSON line \(.+\)$", True, ["rec-1"]),
-    "record without text": ("feed.jsonl", _jsonl(REC, {"id": "rec-2", "title": "A headline only"}), "feed.jsonl:2",
-                            r"^record has no text or html$", True, ["rec-1"]),
+    "record without text": ("feed.jsonl", _jsonl(REC, {"id": "rec-2", "title": "A headline only", "body": "B"}),
+                            "feed.jsonl:2", r"^record has no text or html field \(its fields: title, body\)$", True,
+                            ["rec-1"]),
     "record with blank text": ("feed.jsonl", _jsonl({"id": "rec-0", "text": "  "}, REC), "feed.jsonl:1",
-                               r"^record has no text or html$", True, ["rec-1"]),
+                               r"^record's text is empty$", True, ["rec-1"]),
     "text not a string": ("feed.jsonl", _jsonl(REC, {"id": "rec-2", "text": ["a", "list"]}), "feed.jsonl:2",
                           r"^record's text is not a string \(a list\)$", True, ["rec-1"]),
     "line not an object": ("feed.jsonl", _jsonl(REC, [1, 2]), "feed.jsonl:2", r"^record is not a JSON object$",
@@ -65,7 +66,7 @@ BAD_INPUTS: dict[str, tuple[str, bytes, str, str, bool, list[str]]] = {
     "JSON neither object nor list": ("story.json", b'"just a string"', "story.json",
                                      r"^JSON is neither an article object nor a list of them$", True, []),
     "bad item in a JSON list": ("list.json", json.dumps([REC, {"id": "rec-2"}]).encode(), "list.json#2",
-                                r"^record has no text or html$", True, ["rec-1"]),
+                                r"^record has no text or html field$", True, ["rec-1"]),
     "not gzip at all": ("story.txt.gz", b"plain text, not gzip", "story.txt.gz", r"^corrupt gzip data \(.+\)$",
                         True, []),
     "truncated gzip": ("story.txt.gz", gzip.compress(GOOD.encode())[:-12], "story.txt.gz",
@@ -543,3 +544,23 @@ def test_a_page_in_the_encoding_it_declares_and_utf16_text_are_read(tmp_path: Pa
     assert [(p.where, p.skipped) for p in problems] == [("unknown.html", False)]  # no codec: UTF-8, warned
     assert [(a.id, a.title, a.text) for a in articles if a.id != "unknown.html"] == [
         ("latin.html", "Caf\u00e9 opens", body), ("wide.txt", None, body)]
+
+
+def test_many_records_of_one_file_with_one_problem_are_summed_up_not_all_printed(tmp_path: Path) -> None:
+    """A feed that calls its text ``body`` fails on every line: three warnings name the first
+    lines and the fields found, one more says how many others; the report keeps them all."""
+    bad = [{"id": f"b{n}", "body": f"Story {n}"} for n in range(10)]
+    (tmp_path / "feed.jsonl").write_bytes(_jsonl(REC, *bad, {**REC, "id": "rec-2"}))
+    (tmp_path / "other.jsonl").write_bytes(_jsonl({"id": "o1", "body": "x"}))
+    result = CliRunner().invoke(cli, ["scan", str(tmp_path), "--format", "json"])
+    assert result.exit_code == 0
+    warnings = [line for line in result.stderr.splitlines() if line.startswith("Warning:")]
+    assert warnings == [
+        "Warning: feed.jsonl:2: record has no text or html field (its fields: body)",
+        "Warning: feed.jsonl:3: record has no text or html field (its fields: body)",
+        "Warning: feed.jsonl:4: record has no text or html field (its fields: body)",
+        "Warning: other.jsonl:1: record has no text or html field (its fields: body)",
+        "Warning: feed.jsonl: 7 more records like these (record has no text or html field)",
+    ]
+    doc = json.loads(result.stdout)
+    assert (doc["counts"]["articles"], doc["counts"]["skipped"], len(doc["problems"])) == (2, 11, 11)
