@@ -17,7 +17,7 @@ from . import report
 from .config import Config
 from .errors import DedupError, InputError, StrictInputError
 from .pipeline import Counted, Result, scan_units
-from .reading import Problem, read_units
+from .reading import FIELDS, Problem, read_units
 
 T = TypeVar("T")
 
@@ -152,6 +152,25 @@ def run_options(func: Callable[..., Any]) -> Callable[..., Any]:
     return func
 
 
+def _parse_fields(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> dict[str, str]:
+    fields: dict[str, str] = {}
+    for value in values:
+        ours, sep, theirs = value.partition("=")
+        if not sep or not theirs.strip() or ours.strip() not in FIELDS:
+            raise click.BadParameter(f"{value!r} is not NAME=FIELD with NAME one of {', '.join(FIELDS)} "
+                                     "(e.g. text=body)")
+        fields[ours.strip()] = theirs.strip()
+    return fields
+
+
+def field_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    """--field NAME=FIELD, of every command that reads JSON records."""
+    return click.option(
+        "--field", "fields", multiple=True, callback=_parse_fields, metavar="NAME=FIELD",
+        help="Read our field NAME (id, text, html, title, url, source, published) from the JSON records' "
+             "FIELD, e.g. --field text=body --field published=date. Repeatable.")(func)
+
+
 def build_config(window: str | None, containment: float, lsh_threshold: float, shingle_size: int, num_perm: int,
                  screen: float | None = None, canonical: str = Config.canonical, prefer_source: str = "") -> Config:
     try:
@@ -184,13 +203,14 @@ def nothing_readable(paths: Sequence[str], skipped: int) -> click.ClickException
 
 
 def run_scan(paths: tuple[str, ...], config: Config, quiet: bool, strict: bool, jobs: int = 0,
-             output: str | None = None) -> Result:
+             output: str | None = None, fields: dict[str, str] | None = None) -> Result:
     """Read and cluster; shared by ``scan`` and ``eval``. The report file ``output``, if it is
-    in a folder scanned (left by an earlier run), is not read as an article."""
+    in a folder scanned (left by an earlier run), is not read as an article; ``fields``: the
+    names of our fields in JSON records."""
     warn = Warner()
     hook = progress_hook(quiet)
     try:
-        units = read_units(paths, warn, leave_out=output)
+        units = read_units(paths, warn, leave_out=output, fields=fields)
         result = scan_units(units, config, jobs=jobs, on_problem=warn, progress=hook)
     except DedupError as exc:
         raise click.ClickException(str(exc)) from exc
@@ -225,16 +245,17 @@ def emit(result: Result, fmt: str, output: str | None) -> None:
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), default=None,
               help="Write the report to this file instead of standard output.")
 @run_options
+@field_option
 @config_options
 @screen_option
 def scan(paths: tuple[str, ...], fmt: str, output: str | None, strict: bool, quiet: bool, jobs: int,
-         **options: Any) -> None:
+         fields: dict[str, str], **options: Any) -> None:
     """Cluster the articles in PATH... (folders, files, or - for JSON Lines on stdin).
 
     Reads .txt/.md, .html/.htm, .json, .jsonl/.ndjson, each optionally gzipped.
     """
     config = build_config(**options)
-    result = run_scan(paths, config, quiet, strict, jobs, output)
+    result = run_scan(paths, config, quiet, strict, jobs, output, fields)
     emit(result, fmt, output)
     if not quiet and (output or fmt != "text"):
         n = result.counts()
@@ -251,10 +272,11 @@ def scan(paths: tuple[str, ...], fmt: str, output: str | None, strict: bool, qui
 @click.option("--show", type=click.IntRange(0, 10), default=5, show_default=True,
               help="Worst merges and splits to list, with their articles.")
 @run_options
+@field_option
 @config_options
 @screen_option
 def eval_cmd(paths: tuple[str, ...], truth_path: str, as_json: bool, show: int, strict: bool, quiet: bool,
-             jobs: int, **options: Any) -> None:
+             jobs: int, fields: dict[str, str], **options: Any) -> None:
     """Cluster PATH... and score the result against --truth labels.
 
     Prints pairwise and B-cubed precision/recall/F1, the adjusted Rand index and
@@ -273,7 +295,7 @@ def eval_cmd(paths: tuple[str, ...], truth_path: str, as_json: bool, show: int, 
         if not truth:
             raise InputError(f"{truth_path} holds no labels")
         started = time.perf_counter()
-        result = run_scan(paths, config, quiet, strict, jobs)
+        result = run_scan(paths, config, quiet, strict, jobs, fields=fields)
         seconds = time.perf_counter() - started
         predicted = {i: str(a.cluster) for i, a in result.assignments.items()}
         scores = evaluate.score(truth, predicted)
@@ -301,9 +323,10 @@ def eval_cmd(paths: tuple[str, ...], truth_path: str, as_json: bool, show: int, 
 @click.option("--in", "corpus", type=click.Path(exists=True), default=None, metavar="PATH",
               help="The folder or file the articles were scanned from: A and B may then be ids within it, "
                    "and boilerplate is counted over all of it, as scan does.")
+@field_option
 @matching_options
 @screen_option
-def explain(first: str, second: str, corpus: str | None, **options: Any) -> None:
+def explain(first: str, second: str, corpus: str | None, fields: dict[str, str], **options: Any) -> None:
     """Show why articles A and B are (or are not) copies of one story.
 
     A and B are paths to article files, or ids within the --in folder/file.
@@ -315,7 +338,7 @@ def explain(first: str, second: str, corpus: str | None, **options: Any) -> None
     warn = Warner()
     try:
         if corpus:
-            articles = list(read_articles([corpus], warn))
+            articles = list(read_articles([corpus], warn, fields=fields))
             by_id = {a.id: a for a in articles}
             found = []
             for name in (first, second):
@@ -327,7 +350,7 @@ def explain(first: str, second: str, corpus: str | None, **options: Any) -> None
         else:
             pair = []
             for name in (first, second):
-                got = list(read_articles([name], warn))
+                got = list(read_articles([name], warn, fields=fields))
                 if len(got) != 1:
                     raise click.ClickException(
                         f"{name} holds {len(got)} articles; give one article file, or use --in with ids")

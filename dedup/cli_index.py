@@ -18,7 +18,16 @@ import click
 from click.core import ParameterSource
 
 from . import report
-from .cli import Warner, build_config, config_options, emit, nothing_readable, parse_duration, progress_hook
+from .cli import (
+    Warner,
+    build_config,
+    config_options,
+    emit,
+    field_option,
+    nothing_readable,
+    parse_duration,
+    progress_hook,
+)
 from .errors import DedupError
 from .index import Index, IndexStats, Match
 from .reading import Problem, read_articles
@@ -65,8 +74,10 @@ def index_group() -> None:
 @click.option("--format", "fmt", type=click.Choice(["text", "jsonl"]), default="text", show_default=True,
               help="text: a summary; jsonl: where each article landed, one line each, as it is added.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary on stderr.")
+@field_option
 @config_options
-def add_cmd(location: str, paths: tuple[str, ...], fmt: str, quiet: bool, **options: Any) -> None:
+def add_cmd(location: str, paths: tuple[str, ...], fmt: str, quiet: bool, fields: dict[str, str],
+            **options: Any) -> None:
     """Add the articles in PATH... to INDEX, creating it if needed.
 
     Reads the same inputs as scan. Each article is added on its own, atomically;
@@ -80,7 +91,7 @@ def add_cmd(location: str, paths: tuple[str, ...], fmt: str, quiet: bool, **opti
         raise click.ClickException(f"path does not exist: {missing[0]}")
     with _open(location, options, create=True) as index:
         try:
-            for article in hook(read_articles(paths, warn), "indexing", None):
+            for article in hook(read_articles(paths, warn, fields=fields), "indexing", None):
                 m = index.add(article)
                 if m.taken:
                     warn(Problem(article.where or article.id, f"the index holds another text under the id "
@@ -114,14 +125,15 @@ def add_cmd(location: str, paths: tuple[str, ...], fmt: str, quiet: bool, **opti
 @click.argument("paths", nargs=-1, required=True, metavar="PATH...")
 @click.option("--format", "fmt", type=click.Choice(["text", "jsonl"]), default="text", show_default=True,
               help="text: one line per article; jsonl: one JSON object per article.")
+@field_option
 @config_options
-def query_cmd(location: str, paths: tuple[str, ...], fmt: str, **options: Any) -> None:
+def query_cmd(location: str, paths: tuple[str, ...], fmt: str, fields: dict[str, str], **options: Any) -> None:
     """Say where each article in PATH... would land in INDEX, without adding it."""
     warn = Warner()
     queried = 0
     with _open(location, options, create=False) as index:
         try:
-            for article in read_articles(paths, warn):
+            for article in read_articles(paths, warn, fields=fields):
                 m = index.query(article)
                 queried += 1
                 click.echo(json.dumps(m.to_dict(), ensure_ascii=False) if fmt == "jsonl" else _describe(m))

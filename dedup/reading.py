@@ -246,11 +246,18 @@ def _kind_of(name: str) -> str | None:
     return None
 
 
+# Fields of an article record, and what a feed may call them instead (``--field text=body``).
+FIELDS = ("id", "text", "html", "title", "url", "source", "published")
+Renames = tuple[tuple[str, str], ...]  # (our name, the feed's name) pairs
+
+
 @dataclass(frozen=True)
 class FileBatch:
-    """Some files to read, as one piece of work for a worker process."""
+    """Some files to read, as one piece of work for a worker process (``fields``: see
+    :func:`read_units`)."""
 
     sources: tuple[Source, ...]
+    fields: Renames = ()
 
 
 @dataclass(frozen=True)
@@ -262,6 +269,7 @@ class BlockBatch:
     where: str
     first: int
     data: bytes
+    fields: Renames = ()
 
 
 Unit = FileBatch | BlockBatch
@@ -272,15 +280,37 @@ _READ_BYTES = 1 << 16  # what one read asks for: a damaged compressed file loses
 
 
 def read_units(paths: Iterable[str | os.PathLike[str]], on_problem: ProblemHandler,
-               stdin: IO[str] | None = None, leave_out: str | None = None) -> Iterator[Unit]:
+               stdin: IO[str] | None = None, leave_out: str | None = None,
+               fields: dict[str, str] | None = None) -> Iterator[Unit]:
     """Cut the input into pieces of work, in input order.
 
     Files are grouped a few at a time; JSON Lines files and standard input are
     streamed here and cut into blocks of whole lines, so a single huge file is
     still spread over all workers and never held in memory whole. ``-`` reads
     standard input, or ``stdin`` if given (a text stream, read as its UTF-8 bytes).
-    ``leave_out``: a file not to read inside the folders (:func:`discover`).
+    ``leave_out``: a file not to read inside the folders (:func:`discover`). ``fields`` names
+    the fields of JSON records that hold ours, by our name (``{"text": "body", "published":
+    "date"}``): a record's own field of our name is then not read.
     """
+    renames = check_fields(fields)
+    for unit in _units(paths, on_problem, stdin, leave_out):
+        yield replace(unit, fields=renames) if renames else unit
+
+
+def check_fields(fields: dict[str, str] | None) -> Renames:
+    """``fields`` as (our name, the feed's name) pairs; raises :class:`InputError` for a name
+    that is not one of :data:`FIELDS` or an empty field name."""
+    renames = tuple((fields or {}).items())
+    for ours, theirs in renames:
+        if ours not in FIELDS:
+            raise InputError(f"{ours!r} is not a field of an article: one of {', '.join(FIELDS)}")
+        if not theirs:
+            raise InputError(f"no field name given for {ours!r}")
+    return renames
+
+
+def _units(paths: Iterable[str | os.PathLike[str]], on_problem: ProblemHandler,
+           stdin: IO[str] | None, leave_out: str | None) -> Iterator[Unit]:
     pending: list[Source] = []
     for item in discover(paths, on_problem, leave_out):
         if item != "-" and isinstance(item, Source) and item.kind != "jsonl":
@@ -411,18 +441,19 @@ def load_unit(unit: Unit) -> tuple[list[Article], list[Problem]]:
     articles: list[Article] = []
     if isinstance(unit, FileBatch):
         for src in unit.sources:
-            articles.extend(read_file(src, problems.append))
+            articles.extend(read_file(src, problems.append, unit.fields))
     else:
         lines = unit.data.decode("utf-8", errors="replace").split("\n")
-        articles.extend(read_jsonl_lines(lines, unit.where, problems.append, first=unit.first))
+        articles.extend(read_jsonl_lines(lines, unit.where, problems.append, first=unit.first, fields=unit.fields))
     return articles, problems
 
 
 def read_articles(paths: Iterable[str | os.PathLike[str]], on_problem: ProblemHandler,
-                  stdin: IO[str] | None = None) -> Iterator[Article]:
-    """Yield every article found under ``paths``, in a stable order."""
+                  stdin: IO[str] | None = None, fields: dict[str, str] | None = None) -> Iterator[Article]:
+    """Yield every article found under ``paths``, in a stable order (``fields``: see
+    :func:`read_units`)."""
     order = 0
-    for unit in read_units(paths, on_problem, stdin):
+    for unit in read_units(paths, on_problem, stdin, fields=fields):
         articles, problems = load_unit(unit)
         for problem in problems:
             on_problem(problem)
@@ -431,8 +462,9 @@ def read_articles(paths: Iterable[str | os.PathLike[str]], on_problem: ProblemHa
             order += 1
 
 
-def read_file(src: Source, on_problem: ProblemHandler) -> list[Article]:
-    """Read the articles in one file; problems are reported, never raised."""
+def read_file(src: Source, on_problem: ProblemHandler, fields: Renames = ()) -> list[Article]:
+    """Read the articles in one file; problems are reported, never raised (``fields``: the
+    names of our fields in JSON records, see :func:`read_units`)."""
     where = src.ident
     try:
         raw = _read_bytes(src.path)
@@ -462,9 +494,9 @@ def read_file(src: Source, on_problem: ProblemHandler) -> list[Article]:
                 on_problem(Problem(where, f"invalid UTF-8 at byte {exc.start}, decoded with replacement characters",
                                    skipped=False))
     if kind == "jsonl":
-        return list(read_jsonl_lines(io.StringIO(text), where, on_problem))
+        return list(read_jsonl_lines(io.StringIO(text), where, on_problem, fields=fields))
     if kind == "json":
-        return _read_json(text, src, on_problem)
+        return _read_json(text, src, on_problem, fields)
     if kind == "html":
         body, meta = extract_html(text)
         return _single(src, body, meta, on_problem)
@@ -519,7 +551,7 @@ def _single(src: Source, text: str, meta: dict[str, str], on_problem: ProblemHan
                     group=default_group(meta.get("source"), meta.get("url"), src.ident))]
 
 
-def _read_json(text: str, src: Source, on_problem: ProblemHandler) -> list[Article]:
+def _read_json(text: str, src: Source, on_problem: ProblemHandler, fields: Renames) -> list[Article]:
     try:
         data = json.loads(text)
     except ValueError as exc:
@@ -528,7 +560,7 @@ def _read_json(text: str, src: Source, on_problem: ProblemHandler) -> list[Artic
     if isinstance(data, list):
         out = []
         for n, rec in enumerate(data, 1):
-            art = _record(rec, f"{src.ident}#{n}", on_problem)
+            art = _record(_renamed(rec, fields), f"{src.ident}#{n}", on_problem)
             if art is not None:
                 out.append(art)
         return out
@@ -536,6 +568,7 @@ def _read_json(text: str, src: Source, on_problem: ProblemHandler) -> list[Artic
         on_problem(Problem(src.ident, "JSON is neither an article object nor a list of them"))
         return []
     # A one-article file is identified by its path, like a text or HTML file.
+    data = _renamed(data, fields)
     art = _record({**data, "id": src.ident}, src.ident, on_problem)
     if art is not None and not data.get("source"):
         art = _regroup(art, src.ident)
@@ -547,7 +580,7 @@ def _regroup(article: Article, ident: str) -> Article:
 
 
 def read_jsonl_lines(stream: Iterable[str], where: str, on_problem: ProblemHandler,
-                     first: int = 1) -> Iterator[Article]:
+                     first: int = 1, fields: Renames = ()) -> Iterator[Article]:
     """Yield one article per JSON line; bad lines are reported and skipped."""
     for n, line in enumerate(stream, first):
         if not line.strip():
@@ -557,9 +590,19 @@ def read_jsonl_lines(stream: Iterable[str], where: str, on_problem: ProblemHandl
         except ValueError as exc:
             on_problem(Problem(f"{where}:{n}", f"malformed JSON line ({getattr(exc, 'msg', exc)})"))
             continue
-        art = _record(rec, f"{where}:{n}", on_problem)
+        art = _record(_renamed(rec, fields), f"{where}:{n}", on_problem)
         if art is not None:
             yield art
+
+
+def _renamed(rec: Any, fields: Renames) -> Any:
+    """A JSON record with the feed's fields under our names (``fields``: see :func:`read_units`)."""
+    if not fields or not isinstance(rec, dict):
+        return rec
+    ours = {name for name, _ in fields}
+    out = {key: value for key, value in rec.items() if key not in ours}
+    out.update((name, rec[theirs]) for name, theirs in fields if theirs in rec)
+    return out
 
 
 def _no_text(rec: dict[str, Any]) -> str:

@@ -205,3 +205,47 @@ def test_a_file_whose_id_the_index_holds_with_another_text_is_warned_about_and_s
     assert "0 articles added" in result.stdout and "1 skipped" in result.stdout
     again = invoke("index", "add", index, str(tmp_path / "day1"))  # the same file again: no warning
     assert "Warning" not in again.stderr and "1 already in the index" in again.stdout
+
+
+def test_fields_named_otherwise_are_read_with_field(tmp_path: Path) -> None:
+    """A feed in another schema (news-please's ``maintext``, ``date_publish``, ``source_domain``):
+    without --field nothing is read and the warning names the fields; with it, the scan and the
+    index read the text, the time and the source, and a record's own ``text`` is not read."""
+    records = [_record("reuters-2110", "paris-2110", "Paris Daily", "1987-03-05T11:20:00Z", curly=True),
+               _record("reuters-2110", "wire-2110", "Reuters", "1987-03-05T10:53:16Z"),
+               _record("reuters-16005", "wire-16005", "Reuters", "1987-03-06T09:00:00Z")]
+    feed = tmp_path / "feed.jsonl"
+    feed.write_text("".join(json.dumps({"id": r["id"], "title": r["title"], "maintext": r["text"],
+                                        "text": "A teaser line.", "source_domain": r["source"],
+                                        "date_publish": r["published"].replace("T", " ")[:19]}) + "\n"
+                            for r in records), encoding="utf-8")
+    fields = ["--field", "text=maintext", "--field", "published=date_publish", "--field", "source=source_domain"]
+
+    from dedup import read_articles
+
+    assert {a.text for a in read_articles([feed], lambda p: None)} == {"A teaser line."}
+    mapped = invoke("scan", str(feed), "--format", "json", *fields)
+    assert mapped.exit_code == 0 and "Warning" not in mapped.stderr
+    doc = json.loads(mapped.stdout)
+    members = {m["id"]: m for c in doc["clusters"] for m in c["members"]}
+    assert [(c["canonical_id"], sorted(m["id"] for m in c["members"])) for c in doc["clusters"]] == [
+        ("wire-2110", ["paris-2110", "wire-2110"]), ("wire-16005", ["wire-16005"])]  # the earlier by date_publish
+    assert (members["wire-2110"]["source"], members["wire-2110"]["published"]) == ("Reuters", "1987-03-05 10:53:16")
+
+    added = invoke("index", "add", str(tmp_path / "index.db"), str(feed), *fields)
+    assert added.exit_code == 0 and "3 articles added (1 copy of indexed stories, 2 new stories)" in added.stdout
+
+    bad = invoke("scan", str(feed), "--field", "body=maintext")
+    assert bad.exit_code == 2 and "'body=maintext' is not NAME=FIELD with NAME one of id, text" in bad.output
+
+
+def test_fields_of_one_article_json_files_and_lists(tmp_path: Path) -> None:
+    from dedup import read_articles
+
+    s = STORIES["reuters-2110"]
+    (tmp_path / "one.json").write_text(json.dumps({"headline": s["title"], "body": s["text"]}), encoding="utf-8")
+    (tmp_path / "list.json").write_text(json.dumps([{"key": "k1", "headline": "Other", "body": "Some words."}]),
+                                        encoding="utf-8")
+    fields = {"text": "body", "title": "headline", "id": "key"}
+    got = {a.id: a.title for a in read_articles([tmp_path], lambda p: None, fields=fields)}
+    assert got == {"one.json": s["title"], "k1": "Other"}  # a one-article file keeps its path for an id
