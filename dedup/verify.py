@@ -352,7 +352,7 @@ def _other_headlines(ta: Sequence[str], tb: Sequence[str], head_a: int, head_b: 
     if any(len(h) < 3 or _figures(h) > 1 for h in heads):
         return False  # a table row taken for a title ("shr loss eight cts vs loss eight cts")
     words_a, words_b = ({w for w in h if len(w) >= 3 and w not in _STOPWORDS} for h in heads)
-    if not any(x == y or _same_name(x, y) for x in words_a for y in words_b):
+    if words_a.isdisjoint(words_b) and not any(_same_name(x, y) for x in words_a for y in words_b):
         return True
     # A word in common ("sees", "sets") but outside the shared lead, which only one headline
     # names: the lead is that headline's story, taken by the other
