@@ -358,6 +358,8 @@ def explain(first: str, second: str, corpus: str | None, fields: dict[str, str],
             result = explain_pair(pair[0], pair[1], config)
     except DedupError as exc:
         raise click.ClickException(str(exc)) from exc
+    finally:
+        warn.finish()
     click.echo(str(result))
 
 
