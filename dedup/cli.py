@@ -252,7 +252,7 @@ def scan(paths: tuple[str, ...], fmt: str, output: str | None, strict: bool, qui
          fields: dict[str, str], **options: Any) -> None:
     """Cluster the articles in PATH... (folders, files, or - for JSON Lines on stdin).
 
-    Reads .txt/.md, .html/.htm, .json, .jsonl/.ndjson, each optionally gzipped.
+    Reads .txt/.md, .html/.htm, .json, .jsonl/.ndjson, each optionally compressed (.gz, .zst).
     """
     config = build_config(**options)
     result = run_scan(paths, config, quiet, strict, jobs, output, fields)

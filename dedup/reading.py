@@ -34,6 +34,7 @@ HTML_SUFFIXES = (".html", ".htm")
 JSON_SUFFIXES = (".json",)
 JSONL_SUFFIXES = (".jsonl", ".ndjson")
 KNOWN_SUFFIXES = TEXT_SUFFIXES + HTML_SUFFIXES + JSON_SUFFIXES + JSONL_SUFFIXES
+COMPRESSED_SUFFIXES = (".gz", ".zst")  # gzip; Zstandard with the zstd extra (pip install 'dedup-news[zstd]')
 
 
 @dataclass(frozen=True)
@@ -237,8 +238,8 @@ def _is_project_file(name: str) -> bool:
 def _kind_of(name: str) -> str | None:
     """The kind of file a name says: text, html, json, jsonl (compressed or not), or None."""
     name = name.lower()
-    if name.endswith(".gz"):
-        name = name[:-3]
+    if name.endswith(COMPRESSED_SUFFIXES):
+        name = name[:name.rfind(".")]
     for kind, suffixes in (("text", TEXT_SUFFIXES), ("html", HTML_SUFFIXES),
                            ("json", JSON_SUFFIXES), ("jsonl", JSONL_SUFFIXES)):
         if name.endswith(suffixes):
@@ -422,17 +423,72 @@ def _opens_an_object(block: bytes) -> bool:
 
 
 def _jsonl_file_batches(src: Source, on_problem: ProblemHandler) -> Iterator[BlockBatch]:
+    lower = src.path.lower()
     try:
-        raw: IO[bytes] = (gzip.open(src.path, "rb") if src.path.lower().endswith(".gz")  # type: ignore[assignment]  # noqa: SIM115
+        zstandard = _zstandard() if lower.endswith(".zst") else None
+        raw: IO[bytes] = (gzip.open(src.path, "rb") if lower.endswith(".gz")  # type: ignore[assignment]  # noqa: SIM115
                           else open(src.path, "rb"))  # noqa: SIM115 - closed by the with below
+    except _ZstdMissingError as exc:
+        on_problem(Problem(src.ident, str(exc)))
+        return
     except OSError as exc:
         on_problem(Problem(src.ident, f"cannot read file ({exc.strerror or exc})"))
         return
+    chunks = _unzstd(_reads(raw), zstandard) if zstandard is not None else _reads(raw)
+    damaged = (OSError, EOFError, zlib.error) + ((zstandard.ZstdError,) if zstandard is not None else ())
     try:
         with raw:
-            yield from _blocks(_reads(raw), src.ident, on_problem)
-    except (OSError, EOFError, zlib.error) as exc:  # zlib.error: a damaged compressed body
+            yield from _blocks(chunks, src.ident, on_problem)
+    except damaged as exc:  # zlib.error: a damaged gzip body
         on_problem(Problem(src.ident, f"cannot read the rest of the file ({exc})"))
+
+
+class _ZstdMissingError(InputError):
+    """A .zst file, and the zstandard package not installed: a problem of that file."""
+
+
+def _zstandard() -> Any:
+    try:
+        import zstandard
+    except ImportError as exc:
+        raise _ZstdMissingError("a .zst file needs the zstandard package: pip install 'dedup-news[zstd]'") from exc
+    return zstandard
+
+
+def _unzstd(chunks: Iterable[bytes], zstandard: Any) -> Iterator[bytes]:
+    """Zstandard data (one frame or several, one after another) decompressed a piece at a time.
+    Raises ``zstandard.ZstdError`` for data that is not Zstandard, or that ends inside a frame
+    (a file cut short: zstandard's own stream reader ends there without a word)."""
+    frame, fed = zstandard.ZstdDecompressor().decompressobj(), False
+    for chunk in chunks:
+        while chunk:
+            out = frame.decompress(chunk)
+            fed = True
+            if out:
+                yield out
+            if not frame.eof:
+                break
+            chunk = frame.unused_data  # the next frame's start, if any
+            frame, fed = zstandard.ZstdDecompressor().decompressobj(), False
+    if fed and not frame.eof:
+        raise zstandard.ZstdError("the data ends inside a frame: the file is cut short")
+
+
+def _decompressed(path: str, raw: bytes) -> bytes:
+    """A file's bytes, decompressed as its name says (.gz, .zst): ValueError if they are damaged."""
+    lower = path.lower()
+    if lower.endswith(".gz"):
+        try:
+            return gzip.decompress(raw)
+        except (EOFError, gzip.BadGzipFile, zlib.error, ValueError) as exc:
+            raise ValueError(f"corrupt gzip data ({exc})") from exc
+    if lower.endswith(".zst"):
+        zstandard = _zstandard()
+        try:
+            return b"".join(_unzstd([raw], zstandard))
+        except zstandard.ZstdError as exc:
+            raise ValueError(f"corrupt zstd data ({exc})") from exc
+    return raw
 
 
 def load_unit(unit: Unit) -> tuple[list[Article], list[Problem]]:
@@ -467,11 +523,9 @@ def read_file(src: Source, on_problem: ProblemHandler, fields: Renames = ()) -> 
     names of our fields in JSON records, see :func:`read_units`)."""
     where = src.ident
     try:
-        raw = _read_bytes(src.path)
-        if src.path.lower().endswith(".gz"):
-            raw = gzip.decompress(raw)
-    except (EOFError, gzip.BadGzipFile, zlib.error, ValueError) as exc:  # before OSError: BadGzipFile is one
-        on_problem(Problem(where, f"corrupt gzip data ({exc})"))
+        raw = _decompressed(src.path, _read_bytes(src.path))
+    except (ValueError, _ZstdMissingError) as exc:
+        on_problem(Problem(where, str(exc)))
         return []
     except OSError as exc:
         on_problem(Problem(where, f"cannot read file ({exc.strerror or exc})"))

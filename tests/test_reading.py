@@ -10,7 +10,6 @@ import re
 import subprocess
 import sys
 import threading
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -215,30 +214,64 @@ def _gz(path: Path, data: bytes) -> None:
     path.write_bytes(gzip.compress(data))
 
 
-GZIPPED: dict[str, Callable[[Path], None]] = {
-    "story.txt.gz": lambda p: _gz(p, GOOD.encode()),
-    "page.html.gz": lambda p: _gz(p, b"<html><head><title>Copper firms</title>"
-                                     b'<meta property="og:site_name" content="Metal Bulletin"></head>'
-                                     b"<body><article><p>Copper firmed on the LME on Tuesday.</p></article>"
-                                     b"</body></html>"),
-    "record.json.gz": lambda p: _gz(p, json.dumps({**REC, "id": "ignored", "source": "Wire"}).encode()),
-    "feed.jsonl.gz": lambda p: _gz(p, _jsonl({"id": "z1", "text": "First gzipped record text."},
-                                             {"id": "z2", "text": "Second gzipped record text."})),
+def _zst(path: Path, data: bytes) -> None:
+    """Zstandard, in two frames (as a file written in pieces is): both are read."""
+    import zstandard
+
+    half = len(data) // 2
+    path.write_bytes(b"".join(zstandard.ZstdCompressor().compress(part) for part in (data[:half], data[half:])))
+
+
+PAGE = (b"<html><head><title>Copper firms</title><meta property=\"og:site_name\" content=\"Metal Bulletin\">"
+        b"</head><body><article><p>Copper firmed on the LME on Tuesday.</p></article></body></html>")
+COMPRESSED: dict[str, bytes] = {
+    "story.txt": GOOD.encode(),
+    "page.html": PAGE,
+    "record.json": json.dumps({**REC, "id": "ignored", "source": "Wire"}).encode(),
+    "feed.jsonl": _jsonl({"id": "z1", "text": "First compressed record text."},
+                         {"id": "z2", "text": "Second compressed record text."}),
 }
 
 
-def test_gzipped_inputs_of_every_kind(folder: Path) -> None:
-    for name, make in GZIPPED.items():
-        make(folder / name)
+@pytest.mark.parametrize("suffix", [".gz", ".zst"])
+def test_compressed_inputs_of_every_kind(folder: Path, suffix: str) -> None:
+    write = _gz if suffix == ".gz" else _zst
+    for name, data in COMPRESSED.items():
+        write(folder / (name + suffix), data)
     articles, problems = read(folder)
     assert problems == []
     by_id = {a.id: a for a in articles}
     # One-article files are named by their path; JSON Lines records by their own ids.
-    assert sorted(by_id) == ["good.txt", "page.html.gz", "record.json.gz", "story.txt.gz", "z1", "z2"]
-    assert by_id["story.txt.gz"].text == GOOD
-    assert by_id["page.html.gz"].title == "Copper firms"
-    assert by_id["page.html.gz"].source == "Metal Bulletin"
-    assert by_id["record.json.gz"].source == "Wire"
+    assert sorted(by_id) == sorted(["good.txt", f"page.html{suffix}", f"record.json{suffix}", f"story.txt{suffix}",
+                                    "z1", "z2"])
+    assert by_id[f"story.txt{suffix}"].text == GOOD
+    assert by_id[f"page.html{suffix}"].title == "Copper firms"
+    assert by_id[f"page.html{suffix}"].source == "Metal Bulletin"
+    assert by_id[f"record.json{suffix}"].source == "Wire"
+    assert by_id["z2"].text == "Second compressed record text."
+
+
+def test_damaged_or_unreadable_zstd_files_are_warned_about(folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A .zst file that is not Zstandard, one cut short, and .zst files without the zstandard
+    package: one warning each, the rest read."""
+    (folder / "junk.txt.zst").write_bytes(b"plain text, not zstd")
+    _zst(folder / "cut.jsonl.zst", _jsonl(*({**REC, "id": f"r{n}"} for n in range(3000))))
+    whole = (folder / "cut.jsonl.zst").read_bytes()
+    (folder / "cut.jsonl.zst").write_bytes(whole[:len(whole) // 2])
+    articles, problems = read(folder)
+    reasons = {p.where: p.reason for p in problems}
+    assert reasons["junk.txt.zst"].startswith("corrupt zstd data (")
+    assert reasons["cut.jsonl.zst"].startswith("cannot read the rest of the file (")
+    assert "good.txt" in {a.id for a in articles}
+    assert all(p.skipped for p in problems)
+    kept = [a.id for a in articles if a.id != "good.txt"]  # the records before the cut are read
+    assert 0 < len(kept) < 3000 and kept == [f"r{n}" for n in range(len(kept))]
+
+    monkeypatch.setitem(sys.modules, "zstandard", None)  # as if not installed
+    articles, problems = read(folder)
+    assert [a.id for a in articles] == ["good.txt"]
+    assert {p.where: p.reason for p in problems} == dict.fromkeys(
+        ["cut.jsonl.zst", "junk.txt.zst"], "a .zst file needs the zstandard package: pip install 'dedup-news[zstd]'")
 
 
 def test_hidden_and_unknown_files_are_left_out_silently(folder: Path) -> None:
