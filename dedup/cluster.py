@@ -103,12 +103,22 @@ class Verdicts:
         self.values[pair[0] * self.n + pair[1]] = self.encode(verdict)
 
     @staticmethod
-    def encode(verdict: tuple[bool, float]) -> float:
-        return verdict[1] if verdict[0] else -1.0 - verdict[1]
+    def encode(verdict: tuple[bool, float] | tuple[bool, float, bool]) -> float:
+        """A match's score as it is; a difference's below -1, and from -2 to -1 only for
+        what partial copies of one story get (``verdict[2]``, :func:`~dedup.verify.partial`)."""
+        if verdict[0]:
+            return verdict[1]
+        return (-1.0 if len(verdict) > 2 and verdict[2] else -3.0) - verdict[1]
 
     @staticmethod
     def decode(value: float) -> tuple[bool, float]:
-        return (True, value) if value >= 0 else (False, -1.0 - value)
+        return (True, value) if value >= 0 else (False, (-1.0 if value >= -2.0 else -3.0) - value)
+
+    def partial(self, a: int, b: int) -> bool:
+        """Whether ``(a, b)``, ``a < b``, was verified as what two partial copies of one
+        story get (:func:`~dedup.verify.partial`)."""
+        value = self.values.get(a * self.n + b)
+        return value is not None and -2.0 <= value < -1.0
 
     def matching_pairs(self) -> Iterator[tuple[int, int]]:
         n = self.n
@@ -121,7 +131,8 @@ class Verdicts:
 
 
 def cluster(n: int, candidates: Any, verify_many: VerifyMany, verdicts: Verdicts, keys: Sequence[str],
-            link_fraction: float, near: tuple[Agreement, Alike] | None = None) -> list[Group]:
+            link_fraction: float, near: tuple[Agreement, Alike] | None = None,
+            lengths: Sequence[int] | np.ndarray | None = None) -> list[Group]:
     """Group ``n`` items given candidate pairs ``(i, j)``, ``i < j`` (a sequence of
     them, or whatever ``verify_many`` takes).
 
@@ -132,7 +143,8 @@ def cluster(n: int, candidates: Any, verify_many: VerifyMany, verdicts: Verdicts
     the order of the input.
     With ``near``, ``(agreement, alike)`` (see :func:`collapse`), and candidates encoded as
     ``i * n + j`` in an array, crowded articles are first folded into near-identical
-    representatives.
+    representatives. With ``lengths`` (each item's size in words), two partial copies
+    (:func:`partial_copies`) do not count against a merge.
     """
     rep = collapse(n, candidates, keys, *near) if near is not None and isinstance(candidates, np.ndarray) else None
     weights: list[int] | None = None
@@ -159,7 +171,8 @@ def cluster(n: int, candidates: Any, verify_many: VerifyMany, verdicts: Verdicts
         if len(comp) <= 2:
             parts = [comp]
         else:
-            parts = _average_linkage(comp, within, keys, link_fraction, weights)
+            excused = partial_copies(comp, within, verdicts, lengths) if lengths is not None else set()
+            parts = _average_linkage(comp, within, keys, link_fraction, weights, excused)
             if len(comp) > FULL_LINKAGE_LIMIT and len(parts) > 1:
                 parts = _join_parts(parts, within, keys, link_fraction, verify_many, verdicts)
         for members, inside in zip(parts, _scores_by_part(parts, within)):
@@ -333,16 +346,43 @@ def _scores_by_part(parts: list[list[int]], scores: dict[tuple[int, int], float]
     return inside
 
 
+def partial_copies(comp: list[int], scores: dict[tuple[int, int], float], verdicts: Verdicts,
+                   lengths: Sequence[int] | np.ndarray) -> set[tuple[int, int]]:
+    """The pairs of a component that do not match only because they are two parts of a third
+    member: verified as partial copies (:func:`~dedup.verify.partial`: they share some of the
+    text, no conflict), and a member at least as long as both is a copy of each (a truncated
+    teaser and a copy with a paragraph dropped, of the full story). Average linkage counts them
+    neither for nor against a merge."""
+    if len(scores) == len(comp) * (len(comp) - 1) // 2:
+        return set()
+    matched: dict[int, set[int]] = {m: set() for m in comp}
+    for a, b in scores:
+        matched[a].add(b)
+        matched[b].add(a)
+    members = sorted(comp)
+    excused = set()
+    for x_at, x in enumerate(members):
+        for y in members[x_at + 1:]:
+            if y in matched[x] or not verdicts.partial(x, y):
+                continue
+            longest = max(lengths[x], lengths[y])
+            if any(lengths[z] >= longest for z in matched[x] & matched[y]):
+                excused.add((x, y))
+    return excused
+
+
 def _average_linkage(comp: list[int], scores: dict[tuple[int, int], float], keys: Sequence[str],
-                     link_fraction: float, weights: Sequence[int] | None = None) -> list[list[int]]:
+                     link_fraction: float, weights: Sequence[int] | None = None,
+                     excused: set[tuple[int, int]] | None = None) -> list[list[int]]:
     """Merge the members of a component, best-linked groups first (see :func:`cluster`)."""
     if len(scores) == len(comp) * (len(comp) - 1) // 2:  # every pair a copy: any merge order ends in one group
         return [sorted(comp)]
-    return _merge(comp, scores, keys, link_fraction, weights)
+    return _merge(comp, scores, keys, link_fraction, weights, excused or set())
 
 
 def _merge(comp: list[int], scores: dict[tuple[int, int], float], keys: Sequence[str],
-           link_fraction: float, weights: Sequence[int] | None = None) -> list[list[int]]:
+           link_fraction: float, weights: Sequence[int] | None = None,
+           excused: set[tuple[int, int]] | None = None) -> list[list[int]]:
     """Average-linkage agglomeration: while two groups have at least ``link_fraction`` of the
     pairs between them verified, merge the pair with the highest share (ties: the smallest
     keys). Groups' links live in a heap, and a merge re-weighs only the merged group's links
@@ -350,7 +390,8 @@ def _merge(comp: list[int], scores: dict[tuple[int, int], float], keys: Sequence
     members costs about its number of links times a logarithm, not members times links.
 
     With ``weights``, member ``i`` stands for ``weights[i]`` articles that share its verdicts
-    (:func:`collapse`): a pair of members counts as that many pairs of articles."""
+    (:func:`collapse`): a pair of members counts as that many pairs of articles. ``excused``
+    pairs (:func:`partial_copies`) count for neither side."""
     clusters: dict[int, list[int]] = {i: [i] for i in comp}
     size = {i: weights[i] if weights is not None else 1 for i in comp}  # articles in each cluster
     lowest = {i: keys[i] for i in comp}  # each cluster's smallest key: ties go to the smallest keys
@@ -360,11 +401,16 @@ def _merge(comp: list[int], scores: dict[tuple[int, int], float], keys: Sequence
             count = size[a] * size[b]
             links[a][b] = links[a].get(b, 0) + count
             links[b][a] = links[b].get(a, 0) + count
+    unknown: dict[int, dict[int, int]] = {i: {} for i in comp}  # excused pairs between two clusters
+    for a, b in excused or ():
+        count = size[a] * size[b]
+        unknown[a][b] = unknown[a].get(b, 0) + count
+        unknown[b][a] = unknown[b].get(a, 0) + count
     version = dict.fromkeys(comp, 0)
     heap: list[tuple[float, str, str, int, int, int, int]] = []
 
     def push(a: int, b: int) -> None:  # a < b
-        strength = links[a][b] / (size[a] * size[b])
+        strength = links[a][b] / (size[a] * size[b] - unknown[a].get(b, 0))
         if strength >= link_fraction:
             ka, kb = lowest[a], lowest[b]
             first, second = (ka, kb) if ka <= kb else (kb, ka)
@@ -390,6 +436,12 @@ def _merge(comp: list[int], scores: dict[tuple[int, int], float], keys: Sequence
             if other != keep:
                 del links[other][gone]
                 kept[other] = links[other][keep] = kept.get(other, 0) + count
+        held = unknown[keep]
+        held.pop(gone, None)
+        for other, count in unknown.pop(gone).items():
+            if other != keep:
+                del unknown[other][gone]
+                held[other] = unknown[other][keep] = held.get(other, 0) + count
         for other in kept:
             push(min(keep, other), max(keep, other))
     return [sorted(c) for c in clusters.values()]

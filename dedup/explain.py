@@ -19,7 +19,7 @@ from .config import Config
 from .document import Doc, prepare
 from .fingerprint import estimate_jaccard, present, signatures
 from .pipeline import PASSAGE_PAIRS, verify_pair
-from .verify import Verdict
+from .verify import Verdict, partial
 
 
 @dataclass(frozen=True)
@@ -38,6 +38,7 @@ class Explanation:
     floor: float = 0.0  # screening drops a candidate pair whose bound is below this
     passage_jaccard: float = 0.0  # of the most alike passages of the two (Config.passages)
     by_passages_only: bool = False  # a candidate through the passage index alone
+    partial: bool = False  # "different" as two partial copies of one story are (verify.partial)
 
     @property
     def screened(self) -> bool:
@@ -72,6 +73,9 @@ class Explanation:
             verdict += " (but the LSH index would not have proposed this pair)"
         elif v.match and self.screened:
             verdict += " (but screening would have dropped this pair)"
+        elif self.partial:
+            verdict += (" (as two partial copies of one story: clustering counts this pair for neither side "
+                        "when a copy at least as long as both is a copy of each)")
         out.append(f"Verdict: {verdict}")
         for tag, doc in (("A", self.doc_a), ("B", self.doc_b)):
             if doc.removed:
@@ -103,4 +107,5 @@ def explain(a: Article, b: Article, config: Config | None = None,
     bound = float(screening_bounds(sketches(fa), sketches(fb), np.array(len(doc_a.words)),
                                    np.array(len(doc_b.words)), config))
     return Explanation(a, b, doc_a, doc_b, estimate_jaccard(fa, fb), estimate_jaccard(la, lb), candidate, verdict,
-                       bound, screen_floor(config), passage_jaccard, by_passages_only)
+                       bound, screen_floor(config), passage_jaccard, by_passages_only,
+                       partial(verdict, config))

@@ -60,7 +60,7 @@ from .document import TOP, Doc, segment_texts
 from .fingerprint import permutations, signature_batch
 from .reading import Problem, Unit, load_unit
 from .spool import RowReader, RowSpool, Spool, SpoolReader, encode_all
-from .verify import Verdict, verify
+from .verify import Verdict, partial, verify
 
 T = TypeVar("T")
 Progress = Callable[[Iterable[T], str, int | None], Iterable[T]]
@@ -283,7 +283,7 @@ def _pass_fingerprint(task: tuple[int, int]) -> tuple[np.ndarray, tuple[np.ndarr
             sketches(sigs.full).tobytes(), choices)
 
 
-def _pass_verify(task: tuple[np.ndarray, int, bool]) -> list[tuple[bool, float] | None]:
+def _pass_verify(task: tuple[np.ndarray, int, bool]) -> list[tuple[bool, float, bool] | None]:
     """Verdicts of encoded pairs (``i * n + j``); with ``screen``, ``None`` for the pairs
     that screening drops (:func:`_screened`) and are not verified."""
     encoded, n, screen = task
@@ -305,7 +305,7 @@ def _pass_verify(task: tuple[np.ndarray, int, bool]) -> list[tuple[bool, float] 
         return found
 
     windowed = config.window_seconds is not None
-    out: list[tuple[bool, float] | None] = []
+    out: list[tuple[bool, float, bool] | None] = []
     for x, y, drop, head_a, head_b in zip(i.tolist(), j.tolist(), dropped, heads[:len(i)], heads[len(i):]):
         if drop:
             out.append(None)
@@ -315,7 +315,7 @@ def _pass_verify(task: tuple[np.ndarray, int, bool]) -> list[tuple[bool, float] 
             v = verify_words(a, b, _time_at(times, x), _time_at(times, y), config, head_a, head_b, la, lb)
         else:
             v = verify(a, b, config, head_a, head_b, la, lb)
-        out.append((v.match, v.score))
+        out.append((v.match, v.score, partial(v, config)))
     return out
 
 
@@ -899,7 +899,7 @@ def _cluster_and_report(articles: _Articles, encoded_pairs: np.ndarray, config: 
     # With a time window, a copy's verdicts depend on its own date, not only its text: no folding
     # (as equal texts share verdicts only without one, see _same_texts).
     near = (agreement, alike) if config.window_seconds is None else None
-    groups = cluster(n, encoded_pairs, verify_many, verdicts, ids, config.link_fraction, near)
+    groups = cluster(n, encoded_pairs, verify_many, verdicts, ids, config.link_fraction, near, lengths)
     by_text.clear()
     chosen = []
     for g in groups:

@@ -193,6 +193,16 @@ def _verify(
     return verdict(False, "none", f"only {containment:.0%} of the shorter text is shared")
 
 
+def partial(v: Verdict, config: Config) -> bool:
+    """Whether a verdict of "different" is what two partial copies of one story get (a truncated
+    teaser, and a copy with a paragraph dropped): no conflict, no other story's headline or carried
+    story, and at least half of what a copy must share of the shorter text (more than a stock
+    phrase, "Moody's Investors Service Inc said"), but less. Clustering does not count such a pair
+    against a merge when a longer copy holds both (:func:`dedup.cluster.partial_copies`)."""
+    return (not v.match and v.measure == "none"
+            and config.containment_threshold / 2 <= v.score < config.containment_threshold)
+
+
 _NUMBER_WORDS = frozenset(
     "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
     "seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety hundred thousand "

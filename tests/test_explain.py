@@ -134,3 +134,16 @@ def test_explain_names_a_pair_only_the_passage_index_proposes() -> None:
     whole = explain(a, Article(id="c", text=story(key) + "\nRead more"))
     assert whole.candidate and not whole.by_passages_only
     assert "by its passages only" not in str(whole)
+
+
+def test_explain_says_when_two_texts_are_partial_copies_of_one_story() -> None:
+    """A teaser and a copy without its second paragraph share the lead, too little to be copies:
+    explain says clustering counts the pair for neither side; a teaser and the full story match."""
+    partial = invoke("explain", "--in", str(DATA / "partial-copies.jsonl"), "teaser-1", "web-cut")
+    assert partial.exit_code == 0
+    assert "Verdict: DIFFERENT (as two partial copies of one story: clustering counts this pair for neither side" \
+        in partial.stdout
+    full = invoke("explain", "--in", str(DATA / "partial-copies.jsonl"), "teaser-1", "full")
+    assert "Verdict: SAME STORY" in full.stdout and "partial copies" not in full.stdout
+    other = invoke("explain", HILL, SWAP, "--in", str(SAMPLES))
+    assert "Verdict: DIFFERENT" in other.stdout and "partial copies" not in other.stdout

@@ -15,6 +15,8 @@ from pathlib import Path
 from dedup import Article, Config, find_duplicates
 from dedup.boilerplate import strip
 from dedup.document import prepare
+from dedup.pipeline import verify_pair
+from dedup.verify import partial
 
 DATA = Path(__file__).resolve().parent / "data"
 STORIES = {r["id"]: r for r in map(json.loads, (DATA / "reuters-stories.jsonl").read_text("utf-8").splitlines())}
@@ -84,6 +86,20 @@ def test_teaser_page_belongs_with_its_own_story_not_the_story_it_carries() -> No
     got = clusters(articles)
     assert got["teaser"] == got["own-full"]
     assert got["carried-1"] == got["carried-2"] != got["teaser"]
+
+
+def test_partial_copies_join_their_story_through_its_full_copy() -> None:
+    """Story 2110 in full, two teasers of it and a copy without its second paragraph
+    (``data/partial-copies.jsonl``): average linkage alone would leave that copy out (it verifies
+    with one of the three others; the ids are in that order, and ties in average linkage go to
+    the smallest, so the teasers join the full story first); the pairs it fails with the teasers
+    are what partial copies get (dedup.verify.partial), and the full copy holds both, so they
+    count for neither side."""
+    articles = [json.loads(line) for line in (DATA / "partial-copies.jsonl").read_text("utf-8").splitlines()]
+    docs = {a["id"]: strip(prepare(Article(id=a["id"], text=a["text"])), None, Config()) for a in articles}
+    verdict = verify_pair(docs["teaser-1"], docs["web-cut"], None, None, Config())
+    assert partial(verdict, Config()) and not verdict.match
+    assert len(set(clusters(articles).values())) == 1
 
 
 def test_same_template_for_another_period_stays_apart() -> None:

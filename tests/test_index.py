@@ -323,6 +323,20 @@ def test_a_sites_tagline_stops_being_the_stored_title_once_its_pages_show_it(loc
     assert {ident: item.title for ident, item in batch.items.items()} == dict(zip(titles, headlines))
 
 
+def test_a_partial_copy_joins_through_the_full_copy_as_in_a_batch(location: str) -> None:
+    """The copy without its second paragraph arrives last: it is a copy of the full story, and
+    what it gets with the two teasers is what partial copies get (dedup.verify.partial), so
+    they count for neither side and it joins (one verified member of three, otherwise)."""
+    lines = (ROOT / "tests" / "data" / "partial-copies.jsonl").read_text("utf-8").splitlines()
+    articles = [json.loads(line) for line in lines]
+    with Index.open(location) as index:
+        added = [index.add(a) for a in articles]
+    assert [m.id for m in added] == ["full", "teaser-1", "teaser-2", "web-cut"]
+    assert len({m.cluster for m in added}) == 1 and added[-1].matched == "full"
+    batch = find_duplicates(articles)
+    assert len({a.cluster for a in batch.assignments.values()}) == 1
+
+
 def test_a_cluster_of_one_article_is_not_merged_by_a_bridge(location: str) -> None:
     """The teaser and the write-thru stay apart when one full text links them: with one member
     on each side, one pair in two would decide. (A batch scan, which sees all three at once,

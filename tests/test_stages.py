@@ -1113,6 +1113,30 @@ def test_two_tight_groups_joined_by_one_link_stay_two_clusters() -> None:
     assert run_cluster(6, matches, sorted(matches)) == [(0, 1, 2), (3, 4, 5)]
 
 
+@pytest.mark.parametrize(("partial", "lengths", "joined"), [
+    (True, [100, 40, 40, 90], True),  # two teasers and a copy without the lead, all in the full story 0
+    (False, [100, 40, 40, 90], False),  # the teasers and 3 differ in a name or number: a conflict counts
+    (True, [80, 40, 40, 90], False),  # 3 is longer than the story 0: 0 cannot hold the teasers and 3
+])
+def test_partial_copies_of_one_story_count_for_neither_side(partial: bool, lengths: list[int], joined: bool) -> None:
+    """Teasers 1 and 2 and a copy 3 that dropped the lead are each copies of the full story 0,
+    not of each other: 3 joins only when the pairs it fails with the teasers are what partial
+    copies get (:func:`dedup.verify.partial`) and 0 is at least as long as each pair."""
+    verdicts = Verdicts(4)
+    copies = {(0, 1), (0, 2), (1, 2), (0, 3)}
+
+    def verify_many(pairs: Sequence[tuple[int, int]], label: str | None) -> None:
+        for i, j in pairs:
+            pair = (min(i, j), max(i, j))
+            if pair not in verdicts:
+                verdicts[pair] = (True, 0.9) if pair in copies else (False, 0.5, partial)
+
+    groups = cluster(4, sorted(copies), verify_many, verdicts, ["a", "b", "c", "d"], 0.5, lengths=lengths)
+    assert sorted(g.members for g in groups) == ([(0, 1, 2, 3)] if joined else [(0, 1, 2), (3,)])
+    assert verdicts.partial(1, 3) == partial and not verdicts.partial(0, 1)
+    assert verdicts[(1, 3)] == (False, 0.5)
+
+
 def test_a_chain_does_not_glue_its_ends() -> None:
     chain = {(i, i + 1) for i in range(7)}
     clusters = run_cluster(8, chain, sorted(chain))

@@ -40,7 +40,7 @@ from ..document import Doc, prepare
 from ..errors import ConfigError, IndexStoreError, InputError
 from ..fingerprint import present, signatures
 from ..pipeline import Assignment, Cluster, Item, Progress, Result, no_progress, verify_pair
-from ..verify import Verdict
+from ..verify import Verdict, partial
 from .store import FORMAT_VERSION, Header, NewArticle, PairScore, Reader, Record, Store, check_header, text_digest
 
 _UTC = dt.UTC
@@ -286,7 +286,8 @@ class Index:
         for ident, (cluster, seq) in placed.items():
             by_cluster.setdefault(cluster, []).append((seq, ident))
         sample = [ident for found in by_cluster.values() for _, ident in sorted(found)[:SAMPLE]]
-        verdicts = self._verify(r, fp, sample)
+        sizes: dict[str, int] = {}  # words of the texts verified
+        verdicts = self._verify(r, fp, sample, sizes=sizes)
         hit = sorted({placed[c][0] for c, v in verdicts.items() if v.match})
         best: tuple[tuple[float, float, str], int, Roster] | None = None
         linked: dict[int, Roster] = {}  # every cluster the article could join
@@ -294,10 +295,10 @@ class Index:
             roster = r.roster(cluster)
             room = SAMPLE - sum(i in verdicts for i, _ in roster)
             if room > 0:
-                verdicts.update(self._verify(r, fp, [i for i, _ in roster if i not in verdicts][:room]))
+                verdicts.update(self._verify(r, fp, [i for i, _ in roster if i not in verdicts][:room], sizes=sizes))
             verified = [verdicts[i] for i, _ in roster if i in verdicts]
             scores = [v.score for v in verified if v.match]
-            share = len(scores) / len(verified)
+            share = len(scores) / (len(verified) - self._partial_copies(fp, roster, verdicts, sizes))
             if not scores or share < self.config.link_fraction:
                 continue
             linked[cluster] = roster
@@ -350,12 +351,27 @@ class Index:
         share = (sum(p.match for p in found) + sum(verdicts[y].match for y in b_ids)) / (len(found) + len(b_ids))
         return found if share >= self.config.link_fraction else None
 
+    def _partial_copies(self, fp: _Fingerprinted, roster: Roster, verdicts: dict[str, Verdict],
+                        sizes: dict[str, int]) -> int:
+        """How many members of a cluster the article is no copy of only as a partial copy of
+        their story (:func:`~dedup.verify.partial`), when it is a copy of a member at least as long
+        as both: these count neither for nor against its joining, as in a batch run
+        (:func:`dedup.cluster.partial_copies`)."""
+        longest = max((sizes[i] for i, _ in roster if i in verdicts and verdicts[i].match), default=-1)
+        mine = len(fp.doc.words)
+        return sum(1 for i, _ in roster if i in verdicts and partial(verdicts[i], self.config)
+                   and longest >= max(mine, sizes[i]))
+
     def _verify(self, r: Reader, fp: _Fingerprinted, ids: Sequence[str],
-                stored: tuple[dict[str, Record], dict[str, Doc]] | None = None) -> dict[str, Verdict]:
-        """The new article's verdicts against stored ones (read here unless ``stored`` holds them)."""
+                stored: tuple[dict[str, Record], dict[str, Doc]] | None = None,
+                sizes: dict[str, int] | None = None) -> dict[str, Verdict]:
+        """The new article's verdicts against stored ones (read here unless ``stored`` holds them);
+        ``sizes`` gets the stored texts' lengths in words."""
         if not ids:
             return {}
         recs, docs = stored if stored is not None else self._stored(r, ids)
+        if sizes is not None:
+            sizes.update((i, len(docs[i].words)) for i in ids if i in docs)
         mine = _utc(fp.time)
         return {i: verify_pair(fp.doc, docs[i], mine, _time_of(recs, i), self.config) for i in ids if i in recs}
 
