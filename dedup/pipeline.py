@@ -33,7 +33,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, NamedTuple, TypeVar
 
 import numpy as np
 
@@ -223,14 +223,21 @@ _OTHER = "\x03"  # or another line that may be its headline (document.choose_tit
 _START = "\x04"  # or the line at which the text starts below those (Prepared.text_start)
 
 
-def _pass_fingerprint(task: tuple[int, int]) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray], _Encoded,
-                                                      list[int], list[int], np.ndarray, bytes, list[int]]:
-    """Strip boilerplate and fingerprint articles ``lo..hi-1``: band keys, the passage index's
-    rows (:func:`~dedup.candidates.passage_keys`), cleaned texts (words joined by spaces), word counts,
-    headline lengths, a digest of each cleaned text's words (equal words, equal digests,
-    whether or not a headline was found), the screening sketches
-    (:func:`~dedup.candidates.sketches`) of their whole-text signatures and which title
-    each article has (:func:`~dedup.document.choose_title`)."""
+class _Fingerprints(NamedTuple):
+    """What the fingerprint pass gives for a run of articles (:func:`_pass_fingerprint`)."""
+
+    keys: np.ndarray  # band keys of the whole-text and lead indexes
+    passages: tuple[np.ndarray, np.ndarray]  # the passage index's rows (candidates.passage_keys)
+    texts: _Encoded  # cleaned texts (words joined by spaces)
+    lengths: list[int]  # word counts
+    heads: list[int]  # headline lengths
+    digests: np.ndarray  # of each cleaned text's words: equal words, equal digests, headline or not
+    sketches: bytes  # screening sketches of the whole-text signatures (candidates.sketches)
+    choices: list[int]  # which title each article has (document.choose_title)
+
+
+def _pass_fingerprint(task: tuple[int, int]) -> _Fingerprints:
+    """Strip boilerplate and fingerprint articles ``lo..hi-1``."""
     lo, hi = task
     config: Config = _STATE["config"]
     rule: BoilerplateSet = _STATE["rule"]
@@ -274,13 +281,13 @@ def _pass_fingerprint(task: tuple[int, int]) -> tuple[np.ndarray, tuple[np.ndarr
                                      for text in _pieces((blob, sizes_))), dtype=np.uint64)
     if not texts:
         nothing = np.zeros((0, 0), dtype=np.uint32), np.zeros(0, dtype=np.int64)
-        return nothing[0], nothing, (blob, sizes_), lengths, heads, digests, b"", choices
+        return _Fingerprints(nothing[0], nothing, (blob, sizes_), lengths, heads, digests, b"", choices)
     sigs = signature_batch(lowers, config.shingle_size, config.lead_tokens, config.num_perm, config.seed,
                            config.passages, config.passage_tokens)
     keys = np.hstack([band_keys(sigs.full, config.lsh_threshold, config.num_perm),
                       band_keys(sigs.lead, config.lead_lsh_threshold, config.num_perm)])
-    return (keys, passage_keys(sigs.passages, config, lo), (blob, sizes_), lengths, heads, digests,
-            sketches(sigs.full).tobytes(), choices)
+    return _Fingerprints(keys, passage_keys(sigs.passages, config, lo), (blob, sizes_), lengths, heads, digests,
+                         sketches(sigs.full).tobytes(), choices)
 
 
 def _pass_verify(task: tuple[np.ndarray, int, bool]) -> list[tuple[bool, float, bool] | None]:
@@ -692,18 +699,18 @@ def run(tasks: Iterable[Unit | list[Article]], config: Config, *, jobs: int = 1,
         choices = array("b")  # which title each article has (0: its own, k: its k-th other title line)
         workers = _Workers(jobs, state)
         try:
-            fingerprinted = (Counted(r, len(r[3])) for r in workers.map(_pass_fingerprint, fp_tasks))
+            fingerprinted = (Counted(r, len(r.lengths)) for r in workers.map(_pass_fingerprint, fp_tasks))
             for item in progress(fingerprinted, "fingerprinting", n):
-                keys_chunk, (passage_chunk, passage_owner), texts, lens, head, digest, sketch, choice = item.value
-                key_chunks.append(keys_chunk)
-                passage_chunks.append(passage_chunk)
-                passage_owners.append(passage_owner)
-                doc_spool.extend_encoded(*texts)
-                sketch_spool.append(sketch)
-                lengths.extend(lens)
-                heads.extend(head)
-                digests.append(digest)
-                choices.extend(choice)
+                fp = item.value
+                key_chunks.append(fp.keys)
+                passage_chunks.append(fp.passages[0])
+                passage_owners.append(fp.passages[1])
+                doc_spool.extend_encoded(*fp.texts)
+                sketch_spool.append(fp.sketches)
+                lengths.extend(fp.lengths)
+                heads.extend(fp.heads)
+                digests.append(fp.digests)
+                choices.extend(fp.choices)
         finally:
             workers.close()
         lap("fingerprint")
