@@ -104,8 +104,9 @@ class Verdicts:
 
     @staticmethod
     def encode(verdict: tuple[bool, float] | tuple[bool, float, bool]) -> float:
-        """A match's score as it is; a difference's below -1, and from -2 to -1 only for
-        what partial copies of one story get (``verdict[2]``, :func:`~dedup.verify.partial`)."""
+        """A match's score ``s`` as it is; a difference's as ``-1 - s`` (from -2 to -1) when it is
+        what partial copies of one story get (``verdict[2]``, :func:`~dedup.verify.partial`),
+        else as ``-3 - s``."""
         if verdict[0]:
             return verdict[1]
         return (-1.0 if len(verdict) > 2 and verdict[2] else -3.0) - verdict[1]
