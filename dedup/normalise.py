@@ -338,8 +338,8 @@ def strip_dateline(line: str) -> str:
     return line[m.end() :]
 
 
-_RELATIVE_TIME = re.compile(
-    r"^\W*(?:[A-Za-z]+\s*)?\d{1,3}\s*(?:s|sec|secs|seconds?|m|mins?|minutes?|h|hrs?|hours?|d|days?|w|weeks?)"
+_RELATIVE_TIME = re.compile(  # up to three words before the time ("Last updated: 2 hours ago", "time29 minutes ago")
+    r"^\W*(?:[A-Za-z]+[\s:]*){0,3}\d{1,3}\s*(?:s|sec|secs|seconds?|m|mins?|minutes?|h|hrs?|hours?|d|days?|w|weeks?)"
     r"\s+ago\W*$",
     re.IGNORECASE,
 )
@@ -350,6 +350,8 @@ def is_relative_time(line: str) -> bool:
 
     >>> [is_relative_time(s) for s in ("time29 minutes ago", "Updated 51 minutes ago", "3 h ago", "Ago 3")]
     [True, True, True, False]
+    >>> [is_relative_time(s) for s in ("Last updated: 2 hours ago", "Updated time25 minutes ago", "Up 3 pct ago")]
+    [True, True, False]
     """
     return len(line) < 40 and "ago" in line.lower() and _RELATIVE_TIME.match(line.strip()) is not None
 

@@ -144,6 +144,20 @@ def test_datelines_time_stamps_and_headline_suffixes_do_not_split_a_short_story(
     assert got["a"] == got["b"]
 
 
+def test_a_time_stamp_with_words_before_it_is_no_name_that_conflicts_with_a_headline() -> None:
+    """A copy without headline whose page starts "Updated time25 minutes ago" (or "Last updated:
+    2 hours ago"): the line is dropped like "29 minutes ago", not compared with the other
+    copy's headline, where "Updated" read as a name that differs from "Senate"."""
+    key = "reuters-3498"
+    body = paragraphs(key)
+    for stamp in ("Updated time25 minutes ago", "Last updated: 2 hours ago"):
+        articles = [
+            {"id": "a", "text": "\n\n".join([stamp, body[0]])},
+            {"id": "b", "text": "\n\n".join(body), "title": STORIES[key]["title"]},
+        ]
+        assert len(set(clusters(articles).values())) == 1, stamp
+
+
 def test_teaser_under_a_chrome_title_belongs_with_its_own_story_not_the_one_carried_below() -> None:
     """A site whose pages are all titled by a line of its chrome ("Today's Paper") shows a
     one-line teaser in lower case, then the headline and lead of another story. With no
