@@ -252,7 +252,8 @@ def scan(paths: tuple[str, ...], fmt: str, output: str | None, strict: bool, qui
          fields: dict[str, str], **options: Any) -> None:
     """Cluster the articles in PATH... (folders, files, or - for JSON Lines on stdin).
 
-    Reads .txt/.md, .html/.htm, .json, .jsonl/.ndjson, each optionally compressed (.gz, .zst).
+    Reads .txt/.md, .html/.htm, .json, .jsonl/.ndjson, each optionally compressed (.gz, .zst),
+    and the HTML pages of web archives (.warc, .warc.gz).
     """
     config = build_config(**options)
     result = run_scan(paths, config, quiet, strict, jobs, output, fields)

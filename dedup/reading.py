@@ -33,7 +33,8 @@ TEXT_SUFFIXES = (".txt", ".md")
 HTML_SUFFIXES = (".html", ".htm")
 JSON_SUFFIXES = (".json",)
 JSONL_SUFFIXES = (".jsonl", ".ndjson")
-KNOWN_SUFFIXES = TEXT_SUFFIXES + HTML_SUFFIXES + JSON_SUFFIXES + JSONL_SUFFIXES
+WARC_SUFFIXES = (".warc",)  # web archives (.warc.gz too), with the warc extra (pip install 'dedup-news[warc]')
+KNOWN_SUFFIXES = TEXT_SUFFIXES + HTML_SUFFIXES + JSON_SUFFIXES + JSONL_SUFFIXES + WARC_SUFFIXES
 COMPRESSED_SUFFIXES = (".gz", ".zst")  # gzip; Zstandard with the zstd extra (pip install 'dedup-news[zstd]')
 
 
@@ -236,12 +237,12 @@ def _is_project_file(name: str) -> bool:
 
 
 def _kind_of(name: str) -> str | None:
-    """The kind of file a name says: text, html, json, jsonl (compressed or not), or None."""
+    """The kind of file a name says: text, html, json, jsonl, warc (compressed or not), or None."""
     name = name.lower()
     if name.endswith(COMPRESSED_SUFFIXES):
         name = name[:name.rfind(".")]
     for kind, suffixes in (("text", TEXT_SUFFIXES), ("html", HTML_SUFFIXES),
-                           ("json", JSON_SUFFIXES), ("jsonl", JSONL_SUFFIXES)):
+                           ("json", JSON_SUFFIXES), ("jsonl", JSONL_SUFFIXES), ("warc", WARC_SUFFIXES)):
         if name.endswith(suffixes):
             return kind
     return None
@@ -273,7 +274,17 @@ class BlockBatch:
     fields: Renames = ()
 
 
-Unit = FileBatch | BlockBatch
+@dataclass(frozen=True)
+class PageBatch:
+    """Web pages of a WARC file (its HTML responses), as one piece of work: each as its id (the
+    page's URL), where it is in the file (``file#n``: the n-th HTML response), its bytes and the
+    charset its HTTP header gives (or None)."""
+
+    pages: tuple[tuple[str, str, bytes, str | None], ...]
+    fields: Renames = ()  # unused: pages have no JSON fields
+
+
+Unit = FileBatch | BlockBatch | PageBatch
 
 FILES_PER_UNIT = 128  # ~40 ms of a worker's time: fewer, larger tasks cost the main process less to hand out
 BYTES_PER_BLOCK = 1 << 20  # ~250 news articles a piece of work
@@ -314,7 +325,7 @@ def _units(paths: Iterable[str | os.PathLike[str]], on_problem: ProblemHandler,
            stdin: IO[str] | None, leave_out: str | None) -> Iterator[Unit]:
     pending: list[Source] = []
     for item in discover(paths, on_problem, leave_out):
-        if item != "-" and isinstance(item, Source) and item.kind != "jsonl":
+        if item != "-" and isinstance(item, Source) and item.kind not in ("jsonl", "warc"):
             pending.append(item)
             if len(pending) >= FILES_PER_UNIT:
                 yield FileBatch(tuple(pending))
@@ -328,9 +339,94 @@ def _units(paths: Iterable[str | os.PathLike[str]], on_problem: ProblemHandler,
             yield from _blocks(chunks, "<stdin>", on_problem)
         else:
             assert isinstance(item, Source)
-            yield from _jsonl_file_batches(item, on_problem)
+            yield from (_page_batches if item.kind == "warc" else _jsonl_file_batches)(item, on_problem)
     if pending:
         yield FileBatch(tuple(pending))
+
+
+PAGES_PER_UNIT = 64  # HTML responses of a WARC file a piece of work: ~7 ms of a worker's time
+
+
+def _page_batches(src: Source, on_problem: ProblemHandler) -> Iterator[PageBatch]:
+    """The HTML pages of a WARC file (or .warc.gz), streamed with FastWARC, in pieces of work.
+    Other records (requests, metadata, images, redirects and errors) are no articles: they are
+    counted, and one caveat says how many were left out."""
+    try:
+        from fastwarc.warc import ArchiveIterator, WarcRecordType
+    except ImportError:
+        on_problem(Problem(src.ident, "a WARC file needs the fastwarc package: pip install 'dedup-news[warc]'"))
+        return
+    if src.path.lower().endswith(".zst"):
+        on_problem(Problem(src.ident, "a Zstandard-compressed WARC file: decompress it (fastwarc reads .warc and "
+                                      ".warc.gz)"))
+        return
+    try:
+        raw = open(src.path, "rb")  # noqa: SIM115 - closed by the with below
+    except OSError as exc:
+        on_problem(Problem(src.ident, f"cannot read file ({exc.strerror or exc})"))
+        return
+    pages: list[tuple[str, str, bytes, str | None]] = []
+    found = other = 0
+    try:
+        with raw:
+            for record in ArchiveIterator(raw, record_types=WarcRecordType.response, parse_http=True):
+                if record.http_headers is None:  # no HTTP header in a response: the file is cut short or damaged
+                    raise ValueError(f"a response record without an HTTP header, at byte {record.stream_pos}")
+                html = (record.http_content_type or "").lower() in _HTML_TYPES
+                if record.http_headers.status_code != 200 or not html:
+                    other += 1
+                    continue
+                url = record.headers.get("WARC-Target-URI") or ""
+                data = record.reader.read()
+                if len(data) < record.content_length:  # FastWARC hands out what there is
+                    raise ValueError(f"the file ends inside the page of {url or 'a record'}")
+                found += 1
+                pages.append((url or f"{src.ident}#{found}", f"{src.ident}#{found}", data, record.http_charset))
+                if len(pages) >= PAGES_PER_UNIT:
+                    yield PageBatch(tuple(pages))
+                    pages = []
+    except Exception as exc:  # FastWARC's errors have no common base: whatever it is, the file ends here
+        on_problem(Problem(src.ident, f"cannot read the rest of the file ({exc})"))
+        other = found = -1  # said: no more warnings about what was found
+    if pages:
+        yield PageBatch(tuple(pages))
+    if other > 0:
+        on_problem(Problem(src.ident, f"{other} of its {found + other} responses left out: not HTML pages, or "
+                                      "not status 200", skipped=False))
+    if found == other == 0:
+        on_problem(Problem(src.ident, "no HTTP responses found: not a WARC file, or an empty one"))
+
+
+_HTML_TYPES = ("text/html", "application/xhtml+xml")
+
+
+def _page(ident: str, where: str, data: bytes, charset: str | None, on_problem: ProblemHandler) -> Article | None:
+    """A web page of a WARC file as an article: its main text and metadata (:func:`extract_html`),
+    decoded as its HTTP header or its ``<meta>`` tag says, else as UTF-8."""
+    declared = charset or _declared_charset(data)
+    codec = declared if declared is not None and _known_codec(declared) else "utf-8"
+    try:
+        html = data.decode(codec)
+    except UnicodeDecodeError as exc:
+        html = data.decode(codec, errors="replace")
+        on_problem(Problem(where, f"invalid {codec} at byte {exc.start}, decoded with replacement characters",
+                           skipped=False))
+    body, meta = extract_html(html)
+    if not body.strip():
+        on_problem(Problem(where, "empty article, no text found"))
+        return None
+    url = ident if "://" in ident else meta.get("url")
+    return Article(id=ident, text=body, title=meta.get("title") or None, source=meta.get("source"),
+                   url=meta.get("url") or url, published=meta.get("published"),
+                   group=default_group(meta.get("source"), meta.get("url") or url, ident), where=where)
+
+
+def _known_codec(name: str) -> bool:
+    try:
+        codecs.lookup(name)
+    except LookupError:
+        return False
+    return True
 
 
 def _reads(raw: IO[bytes]) -> Iterator[bytes]:
@@ -498,6 +594,11 @@ def load_unit(unit: Unit) -> tuple[list[Article], list[Problem]]:
     if isinstance(unit, FileBatch):
         for src in unit.sources:
             articles.extend(read_file(src, problems.append, unit.fields))
+    elif isinstance(unit, PageBatch):
+        for ident, where, data, charset in unit.pages:
+            page = _page(ident, where, data, charset, problems.append)
+            if page is not None:
+                articles.append(page)
     else:
         lines = unit.data.decode("utf-8", errors="replace").split("\n")
         articles.extend(read_jsonl_lines(lines, unit.where, problems.append, first=unit.first, fields=unit.fields))

@@ -597,3 +597,73 @@ def test_many_records_of_one_file_with_one_problem_are_summed_up_not_all_printed
     ]
     doc = json.loads(result.stdout)
     assert (doc["counts"]["articles"], doc["counts"]["skipped"], len(doc["problems"])) == (2, 11, 11)
+
+
+# ---------------------------------------------------------------- web archives (WARC)
+
+def _warc_record(url: str, payload: bytes, *, kind: str = "response", status: str = "200 OK",
+                 content_type: str = "text/html; charset=utf-8") -> bytes:
+    """One WARC/1.0 record, written as the standard lays it out (a crawler's response: HTTP
+    status line and headers, then the page)."""
+    http = (f"HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nContent-Length: {len(payload)}\r\n\r\n".encode()
+            + payload) if kind == "response" else payload
+    head = (f"WARC/1.0\r\nWARC-Type: {kind}\r\nWARC-Record-ID: <urn:uuid:0000{len(url):04d}-{abs(hash(url)) % 10**8}>"
+            f"\r\nWARC-Date: 2025-06-06T16:30:00Z\r\nWARC-Target-URI: {url}\r\n"
+            f"Content-Type: application/http; msgtype={kind}\r\nContent-Length: {len(http)}\r\n\r\n").encode()
+    return head + http + b"\r\n\r\n"
+
+
+def _warc_page(title: str, body: str, site: str) -> bytes:
+    return (f'<html><head><title>{title}</title><meta property="og:site_name" content="{site}"></head>'
+            f"<body><nav>Home | World | Business</nav><article><h1>{title}</h1>"
+            + "".join(f"<p>{p}</p>" for p in body.split("\n\n")) + "</article></body></html>").encode("utf-8")
+
+
+def test_web_archive_pages_are_articles_and_other_records_are_left_out(folder: Path) -> None:
+    """A crawl's .warc.gz (a gzip member per record, as Common Crawl writes them): its HTML
+    responses are articles named by their URL, decoded as their HTTP header says; requests,
+    images and redirects are no articles (one caveat counts the responses left out)."""
+    latin = "Caf\u00e9 owners on Main Street raised their prices on Tuesday, the chamber of commerce said."
+    records = [
+        _warc_record("https://news.example/copper", b"GET /copper HTTP/1.1\r\n\r\n", kind="request"),
+        _warc_record("https://news.example/copper", _warc_page("Copper firms", GOOD, "Metal News")),
+        _warc_record("https://news.example/logo.png", b"\x89PNG\r\n\x1a\n", content_type="image/png"),
+        _warc_record("https://news.example/old", b"", status="301 Moved Permanently"),
+        _warc_record("https://cafe.example/prices", _warc_page("Prices", latin, "Town Crier").decode().encode(
+            "latin-1"), content_type="text/html; charset=iso-8859-1"),
+    ]
+    (folder / "crawl.warc.gz").write_bytes(b"".join(gzip.compress(r) for r in records))
+    articles, problems = read(folder)
+    by_id = {a.id: a for a in articles}
+    assert sorted(by_id) == ["good.txt", "https://cafe.example/prices", "https://news.example/copper"]
+    copper = by_id["https://news.example/copper"]
+    assert (copper.title, copper.source, copper.url) == ("Copper firms", "Metal News", "https://news.example/copper")
+    assert "Grain exports rose five pct" in copper.text and "Home | World" not in copper.text
+    assert latin in by_id["https://cafe.example/prices"].text
+    assert [(p.where, p.reason, p.skipped) for p in problems] == [
+        ("crawl.warc.gz", "2 of its 4 responses left out: not HTML pages, or not status 200", False)]
+    result = find_duplicates([*articles, Article(id="copy.txt", text=f"Copper firms\n\n{GOOD}")])
+    assert result.assignments["copy.txt"].cluster == result.assignments["https://news.example/copper"].cluster
+
+
+def test_damaged_web_archives_are_warned_about_and_pages_before_the_damage_kept(
+        folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    pages = [_warc_record(f"https://news.example/{n}", _warc_page(f"Story {n}", f"{GOOD} Item {n}.", "Metal News"))
+             for n in range(3)]
+    whole = b"".join(pages)
+    (folder / "cut.warc").write_bytes(whole[:len(whole) - 200])  # the last page cut short
+    (folder / "junk.warc").write_bytes(b"not a web archive\n" * 5)
+    (folder / "empty.warc").write_bytes(b"")
+    articles, problems = read(folder)
+    assert sorted(a.id for a in articles) == ["good.txt", "https://news.example/0", "https://news.example/1"]
+    reasons = {p.where: p.reason for p in problems}
+    assert reasons["cut.warc"] == "cannot read the rest of the file (the file ends inside the page of " \
+                                  "https://news.example/2)"
+    assert reasons["junk.warc"].startswith("cannot read the rest of the file (")
+    assert reasons["empty.warc"] == "no HTTP responses found: not a WARC file, or an empty one"
+    assert len(problems) == 3 and all(p.skipped for p in problems)
+
+    monkeypatch.setitem(sys.modules, "fastwarc.warc", None)  # as if not installed
+    articles, problems = read(folder)
+    assert [a.id for a in articles] == ["good.txt"]
+    assert {p.reason for p in problems} == {"a WARC file needs the fastwarc package: pip install 'dedup-news[warc]'"}
