@@ -403,7 +403,7 @@ _HTML_TYPES = ("text/html", "application/xhtml+xml")
 def _page(ident: str, where: str, data: bytes, charset: str | None, on_problem: ProblemHandler) -> Article | None:
     """A web page of a WARC file as an article: its main text and metadata (:func:`extract_html`),
     decoded as its HTTP header or its ``<meta>`` tag says, else as UTF-8."""
-    declared = charset or _declared_charset(data)
+    declared = (map_encoding_to_html5(charset) if charset else None) or _declared_charset(data)  # as browsers do
     codec = declared if declared is not None and _known_codec(declared) else "utf-8"
     try:
         html = data.decode(codec)
