@@ -16,7 +16,7 @@ articles as it stands for.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence, Set
 from dataclasses import dataclass
 from typing import Any
 
@@ -115,11 +115,20 @@ class Verdicts:
     def decode(value: float) -> tuple[bool, float]:
         return (True, value) if value >= 0 else (False, (-1.0 if value >= -2.0 else -3.0) - value)
 
+    PARTIAL = (-2.0, -1.0)  # the encoded verdicts of partial copies: from the first, below the second
+
+    @staticmethod
+    def is_partial(values: np.ndarray) -> np.ndarray:
+        """Which encoded verdicts are what two partial copies of one story get (:meth:`encode`)."""
+        low, high = Verdicts.PARTIAL
+        found: np.ndarray = (values >= low) & (values < high)
+        return found
+
     def partial(self, a: int, b: int) -> bool:
         """Whether ``(a, b)``, ``a < b``, was verified as what two partial copies of one
         story get (:func:`~dedup.verify.partial`)."""
         value = self.values.get(a * self.n + b)
-        return value is not None and -2.0 <= value < -1.0
+        return value is not None and self.PARTIAL[0] <= value < self.PARTIAL[1]
 
     def matching_pairs(self) -> Iterator[tuple[int, int]]:
         n = self.n
@@ -168,11 +177,11 @@ def cluster(n: int, candidates: Any, verify_many: VerifyMany, verdicts: Verdicts
         verify_many(((comp[x], comp[y]) for comp in comps if 2 < len(comp) <= FULL_LINKAGE_LIMIT
                      for x in range(len(comp)) for y in range(x + 1, len(comp))), LINKING)
     groups: list[Group] = []
-    for comp, within in zip(comps, _matches_by_component(n, comps, verdicts)):
+    for comp, (within, partials) in zip(comps, _verdicts_by_component(n, comps, verdicts)):
         if len(comp) <= 2:
             parts = [comp]
         else:
-            excused = partial_copies(comp, within, verdicts, lengths) if lengths is not None else set()
+            excused = partial_copies(partials, within, lengths) if lengths is not None else frozenset()
             parts = _average_linkage(comp, within, keys, link_fraction, weights, excused)
             if len(comp) > FULL_LINKAGE_LIMIT and len(parts) > 1:
                 parts = _join_parts(parts, within, keys, link_fraction, verify_many, verdicts)
@@ -310,30 +319,42 @@ def _join_parts(parts: list[list[int]], within: dict[tuple[int, int], float], ke
     return groups
 
 
-def _matches_by_component(n: int, comps: list[list[int]], verdicts: Verdicts) -> Iterator[dict[tuple[int, int], float]]:
+def _verdicts_by_component(n: int, comps: list[list[int]], verdicts: Verdicts
+                           ) -> Iterator[tuple[dict[tuple[int, int], float], list[tuple[int, int]]]]:
     """The verified matches inside each component in turn, ``{(a, b): score}`` (every match has both
-    ends in one component). One pass over the verdicts, not a lookup per pair of members (a
-    component of 10,000 copies has 50 million pairs); one component's dict at a time, as a
-    million articles' matches held as dicts at once cost ~200 bytes each."""
+    ends in one component), and its pairs verified as partial copies (:meth:`Verdicts.partial`).
+    One pass over the verdicts, not a lookup per pair of members (a component of 10,000 copies
+    has 50 million pairs); one component's dict at a time, as a million articles' matches held
+    as dicts at once cost ~200 bytes each."""
     if not comps:
         return
     comp_of = np.full(n, -1, dtype=np.int64)
     comp_of[np.concatenate(comps)] = np.repeat(np.arange(len(comps)), [len(c) for c in comps])
     encoded = np.fromiter(verdicts.values.keys(), dtype=np.int64, count=len(verdicts.values))
-    scores = np.fromiter(verdicts.values.values(), dtype=np.float64, count=len(verdicts.values))
-    match = scores >= 0
-    a, b = np.divmod(encoded[match], verdicts.n)
-    scores = scores[match]
+    values = np.fromiter(verdicts.values.values(), dtype=np.float64, count=len(verdicts.values))
+    match, partial = values >= 0, Verdicts.is_partial(values)
+    matches = _by_component(encoded[match], values[match], verdicts.n, comp_of, len(comps))
+    partials = _by_component(encoded[partial], values[partial], verdicts.n, comp_of, len(comps))
+    for (a, b, scores), (pa, pb, _) in zip(matches, partials):
+        yield dict(zip(zip(a, b), scores)), list(zip(pa, pb))
+
+
+def _by_component(encoded: np.ndarray, values: np.ndarray, n: int, comp_of: np.ndarray, count: int
+                  ) -> Iterator[tuple[list[int], list[int], list[float]]]:
+    """Encoded pairs (``a * n + b``) with their values, cut by the component both ends are in
+    (``comp_of``; pairs across components, or of articles in none, are left out), for each
+    of the ``count`` components in turn."""
+    a, b = np.divmod(encoded, n)
     label = comp_of[a]
-    inside = label == comp_of[b]  # with folded articles (collapse), some matches join no component
+    inside = label == comp_of[b]  # with folded articles (collapse), some pairs join no component
     if not inside.all():
-        a, b, scores, label = a[inside], b[inside], scores[inside], label[inside]
+        a, b, values, label = a[inside], b[inside], values[inside], label[inside]
     order = np.argsort(label, kind="stable")
-    a, b, scores = a[order], b[order], scores[order]
-    bounds = np.searchsorted(label[order], np.arange(len(comps) + 1)).tolist()
-    for c in range(len(comps)):
+    a, b, values = a[order], b[order], values[order]
+    bounds = np.searchsorted(label[order], np.arange(count + 1)).tolist()
+    for c in range(count):
         lo, hi = bounds[c], bounds[c + 1]
-        yield dict(zip(zip(a[lo:hi].tolist(), b[lo:hi].tolist()), scores[lo:hi].tolist())) if hi > lo else {}
+        yield a[lo:hi].tolist(), b[lo:hi].tolist(), values[lo:hi].tolist()
 
 
 def _scores_by_part(parts: list[list[int]], scores: dict[tuple[int, int], float]) -> list[dict[tuple[int, int], float]]:
@@ -347,43 +368,35 @@ def _scores_by_part(parts: list[list[int]], scores: dict[tuple[int, int], float]
     return inside
 
 
-def partial_copies(comp: list[int], scores: dict[tuple[int, int], float], verdicts: Verdicts,
+def partial_copies(partials: list[tuple[int, int]], scores: dict[tuple[int, int], float],
                    lengths: Sequence[int] | np.ndarray) -> set[tuple[int, int]]:
-    """The pairs of a component that do not match only because they are two parts of a third
-    member: verified as partial copies (:func:`~dedup.verify.partial`: they share some of the
-    text, no conflict), and a member at least as long as both is a copy of each (a truncated
-    teaser and a copy with a paragraph dropped, of the full story). Average linkage counts them
-    neither for nor against a merge."""
-    if len(scores) == len(comp) * (len(comp) - 1) // 2:
+    """Of a component's pairs verified as partial copies (:func:`~dedup.verify.partial`: they
+    share some of the text, no conflict), those that do not match only because they are two
+    parts of a third member: one at least as long as both is a copy of each (``scores``: the
+    component's matches), as a full story is of a truncated teaser and of a copy with a paragraph
+    dropped. Average linkage counts them neither for nor against a merge."""
+    if not partials:
         return set()
-    matched: dict[int, set[int]] = {m: set() for m in comp}
+    matched: dict[int, set[int]] = {}
     for a, b in scores:
-        matched[a].add(b)
-        matched[b].add(a)
-    members = sorted(comp)
-    excused = set()
-    for x_at, x in enumerate(members):
-        for y in members[x_at + 1:]:
-            if y in matched[x] or not verdicts.partial(x, y):
-                continue
-            longest = max(lengths[x], lengths[y])
-            if any(lengths[z] >= longest for z in matched[x] & matched[y]):
-                excused.add((x, y))
-    return excused
+        matched.setdefault(a, set()).add(b)
+        matched.setdefault(b, set()).add(a)
+    return {(x, y) for x, y in partials
+            if any(lengths[z] >= max(lengths[x], lengths[y]) for z in matched.get(x, set()) & matched.get(y, set()))}
 
 
 def _average_linkage(comp: list[int], scores: dict[tuple[int, int], float], keys: Sequence[str],
                      link_fraction: float, weights: Sequence[int] | None = None,
-                     excused: set[tuple[int, int]] | None = None) -> list[list[int]]:
+                     excused: Set[tuple[int, int]] = frozenset()) -> list[list[int]]:
     """Merge the members of a component, best-linked groups first (see :func:`cluster`)."""
     if len(scores) == len(comp) * (len(comp) - 1) // 2:  # every pair a copy: any merge order ends in one group
         return [sorted(comp)]
-    return _merge(comp, scores, keys, link_fraction, weights, excused or set())
+    return _merge(comp, scores, keys, link_fraction, weights, excused)
 
 
 def _merge(comp: list[int], scores: dict[tuple[int, int], float], keys: Sequence[str],
            link_fraction: float, weights: Sequence[int] | None = None,
-           excused: set[tuple[int, int]] | None = None) -> list[list[int]]:
+           excused: Set[tuple[int, int]] = frozenset()) -> list[list[int]]:
     """Average-linkage agglomeration: while two groups have at least ``link_fraction`` of the
     pairs between them verified, merge the pair with the highest share (ties: the smallest
     keys). Groups' links live in a heap, and a merge re-weighs only the merged group's links
@@ -403,7 +416,7 @@ def _merge(comp: list[int], scores: dict[tuple[int, int], float], keys: Sequence
             links[a][b] = links[a].get(b, 0) + count
             links[b][a] = links[b].get(a, 0) + count
     unknown: dict[int, dict[int, int]] = {i: {} for i in comp}  # excused pairs between two clusters
-    for a, b in excused or ():
+    for a, b in excused:
         count = size[a] * size[b]
         unknown[a][b] = unknown[a].get(b, 0) + count
         unknown[b][a] = unknown[b].get(a, 0) + count

@@ -412,13 +412,10 @@ def _page(ident: str, where: str, data: bytes, charset: str | None, on_problem: 
         on_problem(Problem(where, f"invalid {codec} at byte {exc.start}, decoded with replacement characters",
                            skipped=False))
     body, meta = extract_html(html)
-    if not body.strip():
-        on_problem(Problem(where, "empty article, no text found"))
-        return None
-    url = ident if "://" in ident else meta.get("url")
-    return Article(id=ident, text=body, title=meta.get("title") or None, source=meta.get("source"),
-                   url=meta.get("url") or url, published=meta.get("published"),
-                   group=default_group(meta.get("source"), meta.get("url") or url, ident), where=where)
+    if "://" in ident and not meta.get("url"):
+        meta["url"] = ident  # the crawled URL, unless the page names its canonical one
+    found = _single(ident, body, meta, on_problem, where)
+    return found[0] if found else None
 
 
 def _known_codec(name: str) -> bool:
@@ -654,8 +651,8 @@ def read_file(src: Source, on_problem: ProblemHandler, fields: Renames = ()) -> 
         return _read_json(text, src, on_problem, fields)
     if kind == "html":
         body, meta = extract_html(text)
-        return _single(src, body, meta, on_problem)
-    return _single(src, text, {"title": guess_title(text) or ""}, on_problem)
+        return _single(src.ident, body, meta, on_problem)
+    return _single(src.ident, text, {"title": guess_title(text) or ""}, on_problem)
 
 
 _META_CHARSET = re.compile(rb"""<meta[^>]*?charset\s*=\s*["']?\s*([A-Za-z0-9_:.-]+)""", re.IGNORECASE)
@@ -672,11 +669,7 @@ def _declared_charset(raw: bytes) -> str | None:
     if found is None:
         return None
     name = map_encoding_to_html5(found.group(1).decode("ascii"))
-    if name in (None, "utf-8"):
-        return None
-    try:
-        codecs.lookup(name)
-    except LookupError:  # a WHATWG label Python has no codec for ("x-user-defined")
+    if name in (None, "utf-8") or not _known_codec(name):  # a WHATWG label Python has no codec for ("x-user-defined")
         return None
     return str(name)
 
@@ -697,13 +690,14 @@ def _read_bytes(path: str) -> bytes:
         os.close(fd)
 
 
-def _single(src: Source, text: str, meta: dict[str, str], on_problem: ProblemHandler) -> list[Article]:
+def _single(ident: str, text: str, meta: dict[str, str], on_problem: ProblemHandler, where: str = "") -> list[Article]:
+    """The one article of a file or web page (none if it has no text), with its metadata."""
     if not text.strip():
-        on_problem(Problem(src.ident, "empty article, no text found"))
+        on_problem(Problem(where or ident, "empty article, no text found"))
         return []
-    return [Article(id=src.ident, text=text, title=meta.get("title") or None, source=meta.get("source"),
+    return [Article(id=ident, text=text, title=meta.get("title") or None, source=meta.get("source"),
                     url=meta.get("url"), published=meta.get("published"),
-                    group=default_group(meta.get("source"), meta.get("url"), src.ident))]
+                    group=default_group(meta.get("source"), meta.get("url"), ident), where=where)]
 
 
 def _read_json(text: str, src: Source, on_problem: ProblemHandler, fields: Renames) -> list[Article]:
